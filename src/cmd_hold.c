@@ -1,0 +1,12 @@
+#include "commands.h"
+
+#include "log.h"
+#include "banned.h"
+
+int cmd_hold(int argc, char **argv, struct app *app)
+{
+	(void)argc;
+	(void)argv;
+	(void)app;
+	return error("'hold' is not built yet") ? EXIT_USAGE : EXIT_USAGE;
+}

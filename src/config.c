@@ -1,0 +1,507 @@
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "log.h"
+#include "banned.h"
+
+struct key_def {
+	const char *section;
+	const char *key;
+};
+
+static const struct key_def keys[] = {
+	{ "api", "base_url" },	     { "api", "token_file" },
+	{ "api", "token_command" },  { "api", "ca_file" },
+	{ "api", "concurrency" },    { "api", "rate_limit" },
+	{ "api", "timeout" },	     { "api", "max_attempts" },
+	{ "products", "ids" },	     { "policy", "device_action" },
+	{ "policy", "clear_device_fields" },
+	{ "policy", "device_ledgers" },
+	{ "policy", "sim_action" },  { "policy", "deadline_days" },
+	{ "store", "db" },	     { "store", "hmac_key_file" },
+};
+
+void config_init(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->base_url = xstrdup("https://api.particle.io");
+	c->concurrency = 8;
+	c->rate_limit = 30;
+	c->timeout = 30;
+	c->max_attempts = 6;
+	strvec_init(&c->products);
+	c->device_action = DEVICE_UNCLAIM;
+	strvec_init(&c->clear_fields);
+	strvec_push(&c->clear_fields, "name");
+	strvec_push(&c->clear_fields, "notes");
+	strvec_init(&c->device_ledgers);
+	c->sim_action = SIM_NONE;
+	c->deadline_days = 0;
+	c->db = xstrdup("erasectl.db");
+	c->hmac_key_file = xstrdup("erasectl.key");
+}
+
+void config_release(struct config *c)
+{
+	free(c->path);
+	free(c->base_url);
+	free(c->token_file);
+	free(c->token_command);
+	free(c->ca_file);
+	strvec_clear(&c->products);
+	strvec_clear(&c->clear_fields);
+	strvec_clear(&c->device_ledgers);
+	free(c->db);
+	free(c->hmac_key_file);
+	memset(c, 0, sizeof(*c));
+}
+
+static int parse_long(const char *v, long min, long max, long *out)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || end == v || *end || n < min || n > max)
+		return -1;
+	*out = n;
+	return 0;
+}
+
+static void set_str(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = *v ? xstrdup(v) : NULL;
+}
+
+static int bad_value(const char *origin, const char *key, const char *v,
+		     const char *want)
+{
+	return error("%s: invalid value '%s' for '%s' (expected %s)", origin, v,
+		     key, want);
+}
+
+static const struct key_def *find_key(const char *section, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strcasecmp(keys[i].key, key) &&
+		    (!section || !strcasecmp(keys[i].section, section)))
+			return &keys[i];
+	return NULL;
+}
+
+int config_set(struct config *c, const char *section, const char *key,
+	       const char *v, const char *origin)
+{
+	const struct key_def *def = find_key(section, key);
+	long n;
+
+	if (!def) {
+		if (section)
+			return error("%s: unknown key '%s' in section [%s]",
+				     origin, key, section);
+		return error("%s: unknown key '%s'", origin, key);
+	}
+	key = def->key;
+	if (!strcmp(key, "base_url")) {
+		if (!*v)
+			return bad_value(origin, key, v, "a URL");
+		set_str(&c->base_url, v);
+	} else if (!strcmp(key, "token_file")) {
+		set_str(&c->token_file, v);
+	} else if (!strcmp(key, "token_command")) {
+		set_str(&c->token_command, v);
+	} else if (!strcmp(key, "ca_file")) {
+		set_str(&c->ca_file, v);
+	} else if (!strcmp(key, "concurrency")) {
+		if (parse_long(v, 1, 1024, &n))
+			return bad_value(origin, key, v, "1..1024");
+		c->concurrency = n;
+	} else if (!strcmp(key, "rate_limit")) {
+		char *end;
+		double d;
+
+		errno = 0;
+		d = strtod(v, &end);
+		if (errno || end == v || *end || d < 0 || d > 100000)
+			return bad_value(origin, key, v,
+					 "requests per second, 0 for none");
+		c->rate_limit = d;
+	} else if (!strcmp(key, "timeout")) {
+		if (parse_long(v, 1, 86400, &n))
+			return bad_value(origin, key, v, "seconds, 1..86400");
+		c->timeout = n;
+	} else if (!strcmp(key, "max_attempts")) {
+		if (parse_long(v, 1, 100, &n))
+			return bad_value(origin, key, v, "1..100");
+		c->max_attempts = n;
+	} else if (!strcmp(key, "ids")) {
+		strvec_clear(&c->products);
+		strvec_split_list(&c->products, v);
+	} else if (!strcmp(key, "device_action")) {
+		if (!strcmp(v, "unclaim"))
+			c->device_action = DEVICE_UNCLAIM;
+		else if (!strcmp(v, "remove"))
+			c->device_action = DEVICE_REMOVE;
+		else
+			return bad_value(origin, key, v, "unclaim or remove");
+	} else if (!strcmp(key, "clear_device_fields")) {
+		size_t i;
+
+		strvec_clear(&c->clear_fields);
+		strvec_split_list(&c->clear_fields, v);
+		for (i = 0; i < c->clear_fields.n; i++)
+			if (strcmp(c->clear_fields.v[i], "name") &&
+			    strcmp(c->clear_fields.v[i], "notes") &&
+			    strcmp(c->clear_fields.v[i], "groups"))
+				return bad_value(origin, key, c->clear_fields.v[i],
+						 "name, notes, groups");
+	} else if (!strcmp(key, "device_ledgers")) {
+		strvec_clear(&c->device_ledgers);
+		strvec_split_list(&c->device_ledgers, v);
+	} else if (!strcmp(key, "sim_action")) {
+		if (!strcmp(v, "none"))
+			c->sim_action = SIM_NONE;
+		else if (!strcmp(v, "deactivate"))
+			c->sim_action = SIM_DEACTIVATE;
+		else if (!strcmp(v, "release"))
+			c->sim_action = SIM_RELEASE;
+		else
+			return bad_value(origin, key, v,
+					 "none, deactivate or release");
+	} else if (!strcmp(key, "deadline_days")) {
+		if (!*v) {
+			c->deadline_days = 0;
+		} else if (parse_long(v, 1, 3650, &n)) {
+			return bad_value(origin, key, v, "days, 1..3650");
+		} else {
+			c->deadline_days = n;
+		}
+	} else if (!strcmp(key, "db")) {
+		if (!*v)
+			return bad_value(origin, key, v, "a file name");
+		set_str(&c->db, v);
+	} else if (!strcmp(key, "hmac_key_file")) {
+		if (!*v)
+			return bad_value(origin, key, v, "a file name");
+		set_str(&c->hmac_key_file, v);
+	}
+	return 0;
+}
+
+/* Makes a relative path from the file relative to the file's directory. */
+static void rebase_path(char **p, const char *file)
+{
+	const char *slash = strrchr(file, '/');
+	struct buf b = BUF_INIT;
+
+	if (!*p || (*p)[0] == '/' || !slash)
+		return;
+	buf_add(&b, file, (size_t)(slash - file) + 1);
+	buf_adds(&b, *p);
+	free(*p);
+	*p = buf_detach(&b, NULL);
+}
+
+static char *strip_comment(char *line)
+{
+	char *p;
+
+	/* ';' or '#' starts a comment at line start or after white space. */
+	for (p = line; *p; p++)
+		if ((*p == ';' || *p == '#') &&
+		    (p == line || isspace((unsigned char)p[-1]))) {
+			*p = '\0';
+			break;
+		}
+	return line;
+}
+
+static int load_file(struct config *c, const char *path, int must_exist)
+{
+	FILE *f = fopen(path, "r");
+	struct buf line = BUF_INIT, section = BUF_INIT, origin = BUF_INIT;
+	char *tf = NULL, *db = NULL, *kf = NULL, *ca = NULL;
+	int lineno = 0, ret = 0, c1;
+
+	if (!f) {
+		if (!must_exist && errno == ENOENT)
+			return 0;
+		return error("cannot open config '%s': %s", path,
+			     strerror(errno));
+	}
+	tf = c->token_file;
+	db = c->db;
+	kf = c->hmac_key_file;
+	ca = c->ca_file;
+	for (;;) {
+		char *s, *eq, *key, *val;
+
+		buf_reset(&line);
+		while ((c1 = getc(f)) != EOF && c1 != '\n')
+			buf_addch(&line, c1);
+		if (c1 == EOF && !line.len)
+			break;
+		lineno++;
+		buf_reset(&origin);
+		buf_addf(&origin, "%s:%d", path, lineno);
+		s = strip_comment(line.buf);
+		buf_setlen(&line, strlen(s));
+		buf_trim(&line);
+		s = line.buf;
+		if (!*s)
+			continue;
+		if (*s == '[') {
+			char *end = strchr(s, ']');
+
+			if (!end || end[1]) {
+				ret = error("%s: malformed section header",
+					    origin.buf);
+				goto out;
+			}
+			buf_reset(&section);
+			buf_add(&section, s + 1, (size_t)(end - s - 1));
+			buf_trim(&section);
+			continue;
+		}
+		eq = strchr(s, '=');
+		if (!eq) {
+			ret = error("%s: expected 'key = value'", origin.buf);
+			goto out;
+		}
+		if (!section.len) {
+			ret = error("%s: key outside of a [section]", origin.buf);
+			goto out;
+		}
+		*eq = '\0';
+		key = s;
+		val = eq + 1;
+		while (*key && isspace((unsigned char)*key))
+			key++;
+		for (s = eq - 1; s >= key && isspace((unsigned char)*s); s--)
+			*s = '\0';
+		while (*val && isspace((unsigned char)*val))
+			val++;
+		if (config_set(c, section.buf, key, val, origin.buf)) {
+			ret = -1;
+			goto out;
+		}
+	}
+	if (ferror(f))
+		ret = error("cannot read config '%s': %s", path,
+			    strerror(errno));
+	/* Only paths that this file set are relative to it. */
+	if (c->token_file != tf)
+		rebase_path(&c->token_file, path);
+	if (c->db != db)
+		rebase_path(&c->db, path);
+	if (c->hmac_key_file != kf)
+		rebase_path(&c->hmac_key_file, path);
+	if (c->ca_file != ca)
+		rebase_path(&c->ca_file, path);
+	free(c->path);
+	c->path = xstrdup(path);
+out:
+	fclose(f);
+	buf_release(&line);
+	buf_release(&section);
+	buf_release(&origin);
+	return ret;
+}
+
+static int load_env(struct config *c)
+{
+	struct buf name = BUF_INIT, origin = BUF_INIT;
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char *k = keys[i].key, *v;
+
+		buf_reset(&name);
+		buf_adds(&name, "ERASECTL_");
+		for (; *k; k++)
+			buf_addch(&name, toupper((unsigned char)*k));
+		if (!strcmp(keys[i].key, "ids"))
+			buf_setlen(&name, strlen("ERASECTL_")), buf_adds(&name, "PRODUCTS");
+		v = getenv(name.buf);
+		if (!v)
+			continue;
+		buf_reset(&origin);
+		buf_addf(&origin, "environment %s", name.buf);
+		if (config_set(c, keys[i].section, keys[i].key, v, origin.buf)) {
+			ret = -1;
+			break;
+		}
+	}
+	buf_release(&name);
+	buf_release(&origin);
+	return ret;
+}
+
+int config_load(struct config *c, const char *path)
+{
+	const char *env = getenv("ERASECTL_CONFIG");
+
+	if (path) {
+		if (load_file(c, path, 1))
+			return -1;
+	} else if (env && *env) {
+		if (load_file(c, env, 1))
+			return -1;
+	} else if (load_file(c, "erasectl.conf", 0)) {
+		return -1;
+	}
+	return load_env(c);
+}
+
+int config_url_is_loopback(const char *url)
+{
+	const char *p = strstr(url, "://");
+	struct buf host = BUF_INIT;
+	int ret;
+
+	if (!p)
+		return 0;
+	p += 3;
+	if (*p == '[') {
+		const char *end = strchr(p, ']');
+
+		if (!end)
+			return 0;
+		buf_add(&host, p + 1, (size_t)(end - p - 1));
+	} else {
+		size_t n = strcspn(p, ":/?#");
+
+		buf_add(&host, p, n);
+	}
+	ret = !strcasecmp(host.buf, "localhost") || !strcmp(host.buf, "::1") ||
+	      !strncmp(host.buf, "127.", 4);
+	if (ret && !strncmp(host.buf, "127.", 4)) {
+		/* 127.0.0.0/8 only as a dotted quad of digits. */
+		const char *q;
+
+		for (q = host.buf; *q; q++)
+			if (!isdigit((unsigned char)*q) && *q != '.')
+				ret = 0;
+	}
+	buf_release(&host);
+	return ret;
+}
+
+int config_validate(const struct config *c)
+{
+	if (!strncasecmp(c->base_url, "https://", 8))
+		return 0;
+	if (!strncasecmp(c->base_url, "http://", 7)) {
+		if (!config_url_is_loopback(c->base_url))
+			return error("refusing plain http base_url '%s': "
+				     "only https is allowed, except for a "
+				     "loopback host", c->base_url);
+		warning("base_url '%s' is plain http (allowed for a loopback "
+			"host only); use https in production", c->base_url);
+		return 0;
+	}
+	return error("base_url '%s' must start with https://", c->base_url);
+}
+
+int config_check_private_file(const char *path, const char *what)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return 0;
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		warning("%s '%s' is accessible by group or others (mode %04o); "
+			"run: chmod 600 '%s'", what, path,
+			(unsigned)(st.st_mode & 07777), path);
+		return 1;
+	}
+	return 0;
+}
+
+static int read_token_file(const char *path, struct buf *out)
+{
+	FILE *f = fopen(path, "r");
+	char chunk[512];
+	size_t n;
+	int ret = 0;
+
+	if (!f)
+		return error("cannot open token file '%s': %s", path,
+			     strerror(errno));
+	config_check_private_file(path, "token file");
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		buf_add(out, chunk, n);
+		if (out->len > 4096) {
+			ret = error("token file '%s' is too large", path);
+			break;
+		}
+	}
+	if (!ret && ferror(f))
+		ret = error("cannot read token file '%s': %s", path,
+			    strerror(errno));
+	fclose(f);
+	return ret;
+}
+
+static int run_token_command(const char *cmd, struct buf *out)
+{
+	FILE *p = popen(cmd, "r");
+	char chunk[512];
+	size_t n;
+	int status;
+
+	if (!p)
+		return error("cannot run token_command: %s", strerror(errno));
+	while ((n = fread(chunk, 1, sizeof(chunk), p)) > 0)
+		if (out->len < 8192)
+			buf_add(out, chunk, n);
+	status = pclose(p);
+	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status))
+		return error("token_command failed (exit status %d)",
+			     WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	return 0;
+}
+
+int config_read_token(const struct config *c, struct buf *token)
+{
+	const char *env = getenv("PARTICLE_ACCESS_TOKEN");
+	int ret = 0;
+
+	buf_reset(token);
+	if (env && *env)
+		buf_adds(token, env);
+	else if (c->token_file)
+		ret = read_token_file(c->token_file, token);
+	else if (c->token_command)
+		ret = run_token_command(c->token_command, token);
+	else
+		return error("no API token configured: set "
+			     "PARTICLE_ACCESS_TOKEN, token_file or "
+			     "token_command");
+	if (!(env && *env) && ret) {
+		buf_wipe(token);
+		return -1;
+	}
+	buf_trim(token);
+	if (!token->len)
+		return error("the configured API token is empty");
+	if (strcspn(token->buf, "\r\n\t ") != token->len) {
+		buf_wipe(token);
+		return error("the configured API token contains white space");
+	}
+	log_add_secret(token->buf);
+	return 0;
+}

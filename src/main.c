@@ -1,0 +1,238 @@
+/*
+ * erasectl: carry out GDPR right-to-erasure requests against a Particle
+ * Device Cloud fleet and keep proof of it. See DESIGN.md and README.md.
+ *
+ * main parses the global options, loads the configuration, opens what the
+ * command's flags ask for, calls the command and tears down in reverse.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "buf.h"
+#include "commands.h"
+#include "log.h"
+#include "banned.h"
+
+#ifndef ERASECTL_VERSION
+#define ERASECTL_VERSION "0.0.0"
+#endif
+
+static const struct command commands[] = {
+	{ "init", cmd_init, 0, "create or migrate the database and key file" },
+	{ "enqueue", cmd_enqueue, CMD_DB, "validate and queue requests (CSV, OpenDSR)" },
+	{ "run", cmd_run, CMD_DB, "process every pending or failed request" },
+	{ "erase", cmd_erase, CMD_DB, "queue and process one subject now" },
+	{ "status", cmd_status, CMD_DB_RO, "show queue state" },
+	{ "hold", cmd_hold, CMD_DB, "put a request on legal hold (Art. 17(3))" },
+	{ "release", cmd_release, CMD_DB, "release a held request" },
+	{ "extend", cmd_extend, CMD_DB, "extend a request's deadline (Art. 12(3))" },
+	{ "report", cmd_report, CMD_DB_RO, "compliance report for auditors" },
+	{ "receipt", cmd_receipt, CMD_DB_RO, "certificate of erasure for one request" },
+	{ "lookup", cmd_lookup, CMD_DB_RO, "was this subject erased, when, by which request" },
+	{ "verify", cmd_verify, CMD_DB_RO, "recompute the ledger hash chain" },
+	{ "checkpoint", cmd_checkpoint, CMD_DB, "write a (signed) ledger checkpoint" },
+	{ "doctor", cmd_doctor, 0, "check config, permissions, TLS, token, database" },
+};
+
+static const char usage_global[] =
+	"usage: erasectl [-c FILE] [--db FILE] [-v|-q] [--log-format text|json]\n"
+	"                COMMAND [ARGS...]\n"
+	"       erasectl --version | --help | help COMMAND\n";
+
+static void print_help(void)
+{
+	size_t i;
+
+	fputs(usage_global, stdout);
+	fputs("\nglobal options:\n"
+	      "  -c, --config FILE     INI configuration (default $ERASECTL_CONFIG,\n"
+	      "                        else ./erasectl.conf)\n"
+	      "      --db FILE         database file (overrides [store] db)\n"
+	      "  -v, --verbose         more diagnostics (repeat for debug)\n"
+	      "  -q, --quiet           errors only\n"
+	      "      --log-format F    text (default) or json lines on stderr\n"
+	      "\ncommands:\n", stdout);
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		printf("  %-12s %s\n", commands[i].name, commands[i].summary);
+	fputs("\nexit codes: 0 ok, 1 some requests failed, 2 usage or config, "
+	      "3 integrity,\n4 API auth refused, 5 lock held, 6 API "
+	      "unreachable or TLS failed\n"
+	      "Run 'erasectl COMMAND --help' for a command's options.\n",
+	      stdout);
+}
+
+int cmd_help(const char *usage)
+{
+	fputs(usage, stdout);
+	return EXIT_OK;
+}
+
+int cmd_usage_error(const char *usage, const char *fmt, ...)
+{
+	struct buf msg = BUF_INIT;
+	const char *nl = strchr(usage, '\n');
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vaddf(&msg, fmt, ap);
+	va_end(ap);
+	error("%s", msg.buf);
+	/* The first line of the help is the synopsis. */
+	fprintf(stderr, "%.*s\n", nl ? (int)(nl - usage) : (int)strlen(usage),
+		usage);
+	buf_release(&msg);
+	return EXIT_USAGE;
+}
+
+int cmd_parse_long(const char *opt, const char *v, long min, long max,
+		   long *out)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || end == v || *end || n < min || n > max)
+		return error("option '%s' needs a whole number from %ld to "
+			     "%ld, not '%s'", opt, min, max, v);
+	*out = n;
+	return 0;
+}
+
+static const struct command *find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static int close_stdout(void)
+{
+	if (fflush(stdout) || ferror(stdout)) {
+		error("write failure on standard output: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "db", required_argument, NULL, 'D' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "log-format", required_argument, NULL, 'L' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config_path = NULL, *db_path = NULL;
+	const struct command *cmd;
+	struct app app;
+	int level = LOG_INFO, json = 0, c, ret;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+c:vqh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'D':
+			db_path = optarg;
+			break;
+		case 'v':
+			if (level < LOG_DEBUG)
+				level++;
+			break;
+		case 'q':
+			level = LOG_ERROR;
+			break;
+		case 'L':
+			if (!strcmp(optarg, "json"))
+				json = 1;
+			else if (strcmp(optarg, "text"))
+				die(EXIT_USAGE, "--log-format must be 'text' "
+				    "or 'json', not '%s'", optarg);
+			break;
+		case 'h':
+			print_help();
+			return close_stdout() ? EXIT_USAGE : EXIT_OK;
+		case 'V':
+			printf("erasectl %s\n", ERASECTL_VERSION);
+			return close_stdout() ? EXIT_USAGE : EXIT_OK;
+		default:
+			fputs(usage_global, stderr);
+			die(EXIT_USAGE, "unknown global option '%s'",
+			    argv[optind - 1]);
+		}
+	}
+	log_setup((enum log_level)level, json);
+	if (optind >= argc) {
+		fputs(usage_global, stderr);
+		die(EXIT_USAGE, "no command given (try 'erasectl --help')");
+	}
+	if (!strcmp(argv[optind], "help")) {
+		if (optind + 1 >= argc) {
+			print_help();
+			return close_stdout() ? EXIT_USAGE : EXIT_OK;
+		}
+		/* "help X" is "X --help". */
+		argv[optind] = argv[optind + 1];
+		argv[optind + 1] = (char *)"--help";
+	}
+	cmd = find_command(argv[optind]);
+	if (!cmd) {
+		fputs(usage_global, stderr);
+		die(EXIT_USAGE, "unknown command '%s' (try 'erasectl --help')",
+		    argv[optind]);
+	}
+
+	memset(&app, 0, sizeof(app));
+	config_init(&app.cfg);
+	if (config_load(&app.cfg, config_path) ||
+	    (db_path && config_set(&app.cfg, "store", "db", db_path, "--db"))) {
+		config_release(&app.cfg);
+		return EXIT_USAGE;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT))
+		die(EXIT_UNREACHABLE, "cannot initialize libcurl");
+
+	argc -= optind;
+	argv += optind;
+	optind = 0;	/* glibc: full reinitialization for the command */
+
+	ret = EXIT_OK;
+	/* --help must work without a database. */
+	if (cmd->flags & (CMD_DB | CMD_DB_RO)) {
+		int i, wants_help = 0;
+
+		for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
+			if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+				wants_help = 1;
+		if (!wants_help &&
+		    db_open(&app.db, app.cfg.db,
+			    cmd->flags & CMD_DB ? DB_OPEN_EXISTING :
+						  DB_OPEN_READONLY))
+			ret = EXIT_USAGE;
+	}
+	if (ret == EXIT_OK)
+		ret = cmd->fn(argc, argv, &app);
+
+	db_close(app.db);
+	config_release(&app.cfg);
+	curl_global_cleanup();
+	log_release();
+	if (close_stdout() && ret == EXIT_OK)
+		ret = EXIT_USAGE;
+	return ret;
+}

@@ -1,0 +1,130 @@
+#ifndef ERASECTL_QUEUE_H
+#define ERASECTL_QUEUE_H
+/*
+ * queue: the erasure_queue table (sql/001_init.sql) and every state
+ * transition a request can make. Nothing else writes erasure_queue.status.
+ *
+ *   pending  -> running (claimed by a run), held, rejected
+ *   failed   -> running, held
+ *   running  -> done, failed, pending (run interrupted; reclaimed)
+ *   held     -> pending (release)
+ *   done, rejected: final
+ *
+ * Reaching done or rejected sets subject_email to NULL: the plaintext email
+ * leaves the database; the subject stays only as subject_ref.
+ */
+#include <stddef.h>
+#include <sqlite3.h>
+
+#include "digest.h"
+
+enum queue_status {
+	Q_PENDING,
+	Q_RUNNING,
+	Q_DONE,
+	Q_FAILED,
+	Q_HELD,
+	Q_REJECTED,
+	Q_NSTATUS,
+};
+
+const char *queue_status_name(enum queue_status s);
+/* Returns -1 for an unknown name. */
+int queue_status_parse(const char *name);
+/* 1 when from -> to is allowed by the table above. */
+int queue_transition_allowed(enum queue_status from, enum queue_status to);
+
+/* One row; strings are owned (queue_request_release frees them). */
+struct queue_request {
+	char *request_id;
+	char *subject_email;	/* normalized, or NULL */
+	char *device_id;
+	char *product;
+	char *received_at;
+	char *source;
+	char *subject_ref;
+	enum queue_status status;
+	char *outcome;		/* erased | not_found | NULL */
+	int attempts;
+	char *last_error;
+	char *hold_reason;
+	int extension_months;
+	char *extension_reason;
+	char *queued_at;
+	char *updated_at;
+	char *completed_at;
+};
+
+void queue_request_init(struct queue_request *r);
+void queue_request_release(struct queue_request *r);
+
+struct queue_list {
+	struct queue_request *v;
+	size_t n, alloc;
+};
+void queue_list_init(struct queue_list *l);
+void queue_list_release(struct queue_list *l);
+
+enum queue_add_result {
+	QUEUE_ADDED = 0,
+	QUEUE_DUPLICATE = 1,	/* same id, same subject: no-op */
+};
+
+/*
+ * Inserts r (status pending) inside the caller's transaction. Returns
+ * QUEUE_ADDED, QUEUE_DUPLICATE, or -1 after an error (an id already queued
+ * for another subject is an error that names the id, never the email).
+ */
+int queue_add(sqlite3 *db, const struct queue_request *r);
+
+/* Loads one request; returns 1 when not found (no message), -1 on error. */
+int queue_get(sqlite3 *db, const char *request_id, struct queue_request *out);
+
+/*
+ * Lists requests (optionally only one status: pass -1 for all), ordered by
+ * received_at, request_id. limit 0 means no limit.
+ */
+int queue_list(sqlite3 *db, int status, long limit, struct queue_list *out);
+
+/* Counts per status, indexed by enum queue_status. */
+int queue_counts(sqlite3 *db, long counts[Q_NSTATUS]);
+
+/*
+ * Moves request_id from any state allowed to reach `to`; sets updated_at,
+ * and for done/rejected completed_at and subject_email = NULL. extra is
+ * the outcome (done), the error (failed) or the reason (held, rejected).
+ * Returns -1 with a message naming the id and both states if not allowed.
+ */
+int queue_transition(sqlite3 *db, const char *request_id,
+		     enum queue_status to, const char *extra);
+
+/*
+ * Fills subject_ref for rows inserted by upstream systems (email present,
+ * ref missing) and normalizes their email. Returns the count updated.
+ */
+int queue_fill_subject_refs(sqlite3 *db, const struct hmac_key *key);
+
+/*
+ * Claims up to limit (0: all) requests in pending or failed (and running
+ * ones left by a crashed run: the caller holds the run lock), moving them
+ * to running and incrementing attempts; fills out in received order.
+ */
+int queue_claim(sqlite3 *db, long limit, struct queue_list *out);
+
+/* Records an extension (total at most 2 months) with its reason. */
+int queue_extend(sqlite3 *db, const char *request_id, int months,
+		 const char *reason);
+
+/* Finds requests by subject_ref (lookup); ordered by received_at. */
+int queue_find_by_ref(sqlite3 *db, const char *subject_ref,
+		      struct queue_list *out);
+
+/*
+ * Deadline of a request as "YYYY-MM-DD": received + one calendar month
+ * (same day next month, or its last day) + extension months, or received +
+ * deadline_days (+ extension months) when deadline_days > 0.
+ */
+int queue_deadline(const char *received_at, long deadline_days,
+		   int extension_months, char out[11]);
+
+#endif
