@@ -42,6 +42,31 @@
 #define LEDGER_EV_REJECTED "rejected"
 
 /*
+ * Conventions the engine writes and report/receipt read (no PII anywhere):
+ * - "enqueued": detail = source kind (csv, opendsr, erase, upstream).
+ * - "plan": one entry per planned action, before any destructive call of
+ *   that attempt; target_kind/target_id/method/path name the call and
+ *   detail = the action name (below).
+ * - "result": one entry per finished call; status = HTTP status (0 when
+ *   none), body_sha256 of the response, detail = "<action>:<outcome>" with
+ *   outcome ok | already_absent | skipped_done | error.
+ * - "verify": target customer/device, detail = "ok" or "mismatch".
+ * - "done": detail = erased | not_found. "failed": detail = short reason.
+ * - "hold"/"release"/"extend"/"rejected": detail = the reason given (the
+ *   operator's words; operators are told not to put personal data there).
+ * Action names: clear_fields, delete_ledger_instance, unclaim, remove,
+ * sim_deactivate, sim_release, delete_customer.
+ * target_kind values: customer, device, sim, ledger_instance, request.
+ */
+#define LEDGER_ACT_CLEAR_FIELDS "clear_fields"
+#define LEDGER_ACT_DELETE_LEDGER "delete_ledger_instance"
+#define LEDGER_ACT_UNCLAIM "unclaim"
+#define LEDGER_ACT_REMOVE "remove"
+#define LEDGER_ACT_SIM_DEACTIVATE "sim_deactivate"
+#define LEDGER_ACT_SIM_RELEASE "sim_release"
+#define LEDGER_ACT_DELETE_CUSTOMER "delete_customer"
+
+/*
  * One entry. On append the caller fills the borrowed strings (NULL means
  * empty); ledger_append fills seq, ts, operator (if NULL), prev_hash, hash.
  */
