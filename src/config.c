@@ -200,13 +200,27 @@ int config_set(struct config *c, const char *section, const char *key,
 	return 0;
 }
 
+/* The path-valued setting named key, or NULL. */
+static char **path_field(struct config *c, const char *key)
+{
+	if (!strcasecmp(key, "token_file"))
+		return &c->token_file;
+	if (!strcasecmp(key, "ca_file"))
+		return &c->ca_file;
+	if (!strcasecmp(key, "db"))
+		return &c->db;
+	if (!strcasecmp(key, "hmac_key_file"))
+		return &c->hmac_key_file;
+	return NULL;
+}
+
 /* Makes a relative path from the file relative to the file's directory. */
 static void rebase_path(char **p, const char *file)
 {
 	const char *slash = strrchr(file, '/');
 	struct buf b = BUF_INIT;
 
-	if (!*p || (*p)[0] == '/' || !slash)
+	if (!p || !*p || (*p)[0] == '/' || !slash)
 		return;
 	buf_add(&b, file, (size_t)(slash - file) + 1);
 	buf_adds(&b, *p);
@@ -232,7 +246,6 @@ static int load_file(struct config *c, const char *path, int must_exist)
 {
 	FILE *f = fopen(path, "r");
 	struct buf line = BUF_INIT, section = BUF_INIT, origin = BUF_INIT;
-	char *tf = NULL, *db = NULL, *kf = NULL, *ca = NULL;
 	int lineno = 0, ret = 0, c1;
 
 	if (!f) {
@@ -241,10 +254,6 @@ static int load_file(struct config *c, const char *path, int must_exist)
 		return error("cannot open config '%s': %s", path,
 			     strerror(errno));
 	}
-	tf = c->token_file;
-	db = c->db;
-	kf = c->hmac_key_file;
-	ca = c->ca_file;
 	for (;;) {
 		char *s, *eq, *key, *val;
 
@@ -297,19 +306,11 @@ static int load_file(struct config *c, const char *path, int must_exist)
 			ret = -1;
 			goto out;
 		}
+		rebase_path(path_field(c, key), path);
 	}
 	if (ferror(f))
 		ret = error("cannot read config '%s': %s", path,
 			    strerror(errno));
-	/* Only paths that this file set are relative to it. */
-	if (c->token_file != tf)
-		rebase_path(&c->token_file, path);
-	if (c->db != db)
-		rebase_path(&c->db, path);
-	if (c->hmac_key_file != kf)
-		rebase_path(&c->hmac_key_file, path);
-	if (c->ca_file != ca)
-		rebase_path(&c->ca_file, path);
 	free(c->path);
 	c->path = xstrdup(path);
 out:
