@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "buf.h"
+#include "ledger.h"
 #include "log.h"
 #include "banned.h"
 
@@ -195,6 +196,8 @@ fail:
 
 void db_close(sqlite3 *db)
 {
-	if (db)
-		sqlite3_close(db);
+	if (!db)
+		return;
+	ledger_release(db);	/* its cached statements would keep db open */
+	sqlite3_close(db);
 }

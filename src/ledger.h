@@ -90,30 +90,128 @@ struct ledger_entry {
 
 /*
  * Appends e inside the caller's transaction (db_begin/db_commit); the
- * chain head is read inside that transaction, so appends serialize.
+ * chain head is read inside that transaction, so appends serialize. Called
+ * outside a transaction, it opens and commits its own (BEGIN IMMEDIATE).
+ * Fills seq, ts (UTC with milliseconds, never earlier than the previous
+ * entry's ts: a clock stepping back cannot reorder the ledger), operator
+ * (the effective OS user, looked up once per process) when operator_name
+ * is NULL, prev_hash and hash. Refuses (-1) a field that holds an
+ * email-shaped string: the ledger never stores personal data.
+ *
+ * An OS login shaped like an email keeps only its local part.
+ *
+ * Its two statements are prepared once per connection and kept in a small
+ * per-process cache; like the one SHA-256 context this module reuses for
+ * speed, that makes the module single-threaded (as the tool is); db_close()
+ * calls ledger_release(db) to finalize them before sqlite3_close. Code that
+ * closes a connection any other way must call ledger_release(db) first.
  */
 int ledger_append(sqlite3 *db, struct ledger_entry *e);
+/* Finalizes the statements cached for db (harmless if there are none). */
+void ledger_release(sqlite3 *db);
 
 /* Computes e->hash from e->prev_hash and the canonical encoding. */
 void ledger_entry_hash(const struct ledger_entry *e,
 		       char out[SHA256_HEX_LEN + 1]);
 /* Appends the canonical encoding of e to out. */
 void ledger_encode(const struct ledger_entry *e, struct buf *out);
+/* The current UTC time as 2026-11-25T17:38:03.123Z. */
+void ledger_now(char out[32]);
 
-/* Number of entries and the head hash (64 '0' when empty). */
+/*
+ * Number of entries (the last entry's seq: the same when the chain
+ * verifies) and the head hash (64 '0' when empty).
+ */
 int ledger_head(sqlite3 *db, int64_t *count, char head[SHA256_HEX_LEN + 1]);
 
 /*
  * Recomputes the chain. Returns 0 when every entry matches, 1 when one does
  * not (*bad_seq names the first, reason says why), -1 on a database error.
+ * *entries is the number of rows either way.
  */
 int ledger_verify(sqlite3 *db, int64_t *entries, int64_t *bad_seq,
 		  struct buf *reason);
 
-/* RFC 6962 Merkle tree hash over n 32-byte leaves' data. */
-void merkle_root(const unsigned char (*leaves)[SHA256_LEN], size_t n,
-		 unsigned char out[SHA256_LEN]);
-/* Root over the first n entries' hashes in the ledger. */
+/*
+ * What one pass over the ledger found: the chain check of ledger_verify
+ * plus the Merkle root and head over the first `prefix` entries (all of
+ * them when prefix < 0 or larger than the ledger; prefix_entries says how
+ * many were covered). Streams one SELECT: O(1) memory. Past a bad entry it
+ * only counts rows: entries and head are then as stored, unverified.
+ */
+struct ledger_scan {
+	int64_t entries;
+	char head[SHA256_HEX_LEN + 1];
+	int64_t bad_seq;		/* 0 when the chain verified */
+	struct buf reason;		/* why bad_seq is bad */
+	int64_t prefix_entries;
+	unsigned char prefix_root[SHA256_LEN];
+	char prefix_head[SHA256_HEX_LEN + 1];
+};
+void ledger_scan_init(struct ledger_scan *s);
+void ledger_scan_release(struct ledger_scan *s);
+/* Returns 0 verified, 1 a bad entry (see bad_seq), -1 database error. */
+int ledger_scan(sqlite3 *db, int64_t prefix, struct ledger_scan *s);
+
+/*
+ * RFC 6962 Merkle tree hash, built incrementally: one subtree hash per set
+ * bit of the leaf count (at most 64), so a million leaves need no array.
+ * MTH({}) = SHA-256(""), leaf = SHA-256(0x00 || d), node = SHA-256(0x01 ||
+ * left || right) with the left subtree the largest power of two < n.
+ */
+struct merkle {
+	uint64_t n;
+	unsigned char level[64][SHA256_LEN];
+};
+void merkle_init(struct merkle *m);
+/* Adds the leaf whose data is d (len bytes): hashes it as a leaf. */
+void merkle_add(struct merkle *m, const void *d, size_t len);
+void merkle_root(const struct merkle *m, unsigned char out[SHA256_LEN]);
+/* Root over the first n entries' hashes; -1 if the ledger has fewer. */
 int ledger_merkle_root(sqlite3 *db, int64_t n, unsigned char out[SHA256_LEN]);
+
+/*
+ * Checkpoint files (`erasectl checkpoint`), JSON:
+ *   {"version": 1, "entries": N, "root": "<hex Merkle root of the first N
+ *    entries>", "head": "<hash of entry N>", "time": "<UTC ISO 8601>",
+ *    "signature": {"alg": "Ed25519", "public_key": "<base64 of the raw
+ *    32-byte key>", "value": "<base64 of the 64-byte signature>"}}
+ * "signature" is present only for signed checkpoints. The signature covers
+ * exactly these bytes (LEDGER_CHECKPOINT_MAGIC, then each value and "\n"):
+ *   "erasectl-checkpoint-v1\n<entries in decimal>\n<root>\n<head>\n<time>\n"
+ * An empty ledger's checkpoint has root SHA-256("") and head 64 '0'.
+ */
+#define LEDGER_CHECKPOINT_MAGIC "erasectl-checkpoint-v1"
+
+struct ledger_checkpoint {
+	int64_t entries;
+	char root[SHA256_HEX_LEN + 1];
+	char head[SHA256_HEX_LEN + 1];
+	char time[32];
+	int is_signed;
+	unsigned char public_key[32];
+	unsigned char signature[64];
+};
+
+/* The bytes the signature covers. */
+void ledger_checkpoint_message(const struct ledger_checkpoint *cp,
+			       struct buf *out);
+/* Signs cp with the Ed25519 private key in PEM file key_path. */
+int ledger_checkpoint_sign(struct ledger_checkpoint *cp, const char *key_path);
+/* Appends cp as JSON (one key per line, ending in a newline). */
+void ledger_checkpoint_json(const struct ledger_checkpoint *cp,
+			    struct buf *out);
+/* Parses a checkpoint file's text; -1 after an error naming `name`. */
+int ledger_checkpoint_parse(const char *text, size_t len, const char *name,
+			    struct ledger_checkpoint *cp);
+/*
+ * Checks the signature of a signed checkpoint, with the key it carries, or
+ * with the Ed25519 public key in PEM file pub_key_path when that is not
+ * NULL (which must then be the key it carries). Returns 0 valid, 1 when
+ * unsigned, invalid or signed by another key (after an error saying which),
+ * -1 when the key file cannot be used.
+ */
+int ledger_checkpoint_check_signature(const struct ledger_checkpoint *cp,
+				      const char *pub_key_path);
 
 #endif

@@ -6,9 +6,9 @@
 # VALGRIND=1 runs build/erasectl under memcheck in integration tests.
 set -u
 cd "$(dirname "$0")/.."
-logs=build/test-logs
-rm -rf "$logs"
-mkdir -p "$logs"
+# Each run has its own log folder, so runs side by side do not mix.
+mkdir -p build/test-logs
+logs=$(mktemp -d build/test-logs/run.XXXXXX)
 only=${ONLY:-all}
 pat=${TESTS:-*}
 
