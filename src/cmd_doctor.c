@@ -1,12 +1,430 @@
+/*
+ * doctor: checks what a run needs and says how to fix what is wrong:
+ * configuration, permissions of the token and key files, the base URL,
+ * TLS to the API, the token's identity, expiry and scopes, and the
+ * database's integrity. One line per finding on stdout:
+ * "ok|warning|error: what — how to fix".
+ */
 #include "commands.h"
 
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "api.h"
+#include "buf.h"
+#include "db.h"
+#include "ledger.h"
 #include "log.h"
 #include "banned.h"
 
+static const char usage[] =
+	"usage: erasectl doctor\n"
+	"\n"
+	"Checks the configuration, the permissions of the token and key files\n"
+	"(0600), that base_url is https, that TLS to the API works, the token's\n"
+	"identity, expiry and scopes (GET /v1/access_tokens/current: warns\n"
+	"about a person's token or scopes erasure does not need), and the\n"
+	"database (PRAGMA integrity_check, the ledger hash chain). Prints one\n"
+	"line per finding: \"ok|warning|error: what — how to fix\".\n"
+	"\n"
+	"Exit status: 0 when everything is ok or only warnings were found;\n"
+	"otherwise the code of the first error: 2 configuration or file\n"
+	"permissions, 3 database or ledger integrity, 4 token refused, expired\n"
+	"or missing a needed scope, 6 API unreachable or TLS failed.\n";
+
+enum level { OK, WARN, ERR };
+
+struct doctor {
+	int exit_code;
+	int warnings, errors;
+};
+
+__attribute__((format(printf, 5, 6)))
+static void finding(struct doctor *d, enum level lv, int code,
+		    const char *fix, const char *fmt, ...)
+{
+	static const char *const names[] = { "ok", "warning", "error" };
+	struct buf what = BUF_INIT, clean = BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vaddf(&what, fmt, ap);
+	va_end(ap);
+	if (fix)
+		buf_addf(&what, " — %s", fix);
+	/* Never print the token or an email, even by accident. */
+	log_redact(&clean, what.buf);
+	printf("%s: %s\n", names[lv], clean.buf);
+	if (lv == WARN)
+		d->warnings++;
+	if (lv == ERR) {
+		d->errors++;
+		if (!d->exit_code)
+			d->exit_code = code;
+	}
+	buf_release(&what);
+	buf_release(&clean);
+}
+
+static void check_config(struct doctor *d, const struct config *cfg)
+{
+	if (cfg->path)
+		finding(d, OK, 0, NULL, "configuration loaded from '%s'",
+			cfg->path);
+	else
+		finding(d, WARN, 0, "create erasectl.conf or pass -c FILE",
+			"no configuration file; using defaults and the "
+			"environment");
+	if (!strncasecmp(cfg->base_url, "https://", 8))
+		finding(d, OK, 0, NULL, "base_url '%s' uses https",
+			cfg->base_url);
+	else if (!strncasecmp(cfg->base_url, "http://", 7) &&
+		 config_url_is_loopback(cfg->base_url))
+		finding(d, WARN, 0, "use https outside a rehearsal",
+			"base_url '%s' is plain http (allowed for a loopback "
+			"host only)", cfg->base_url);
+	else
+		finding(d, ERR, EXIT_USAGE, "set [api] base_url = "
+			"https://api.particle.io", "base_url '%s' is not https",
+			cfg->base_url);
+	if (!cfg->products.n)
+		finding(d, WARN, 0, "set [products] ids = your product ids or "
+			"slugs", "no products configured: erasure would find "
+			"nobody");
+	else
+		finding(d, OK, 0, NULL, "%zu product(s) configured",
+			cfg->products.n);
+}
+
+/* A secret file must exist and be private (0600 or stricter). */
+static void check_private(struct doctor *d, const char *path,
+			  const char *what, const char *missing_fix)
+{
+	struct stat st;
+
+	if (stat(path, &st)) {
+		finding(d, ERR, EXIT_USAGE, missing_fix, "%s '%s': %s", what,
+			path, strerror(errno));
+		return;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		struct buf fix = BUF_INIT;
+
+		buf_addf(&fix, "run: chmod 600 '%s'", path);
+		finding(d, ERR, EXIT_USAGE, fix.buf, "%s '%s' is accessible by "
+			"group or others (mode %04o)", what, path,
+			(unsigned)(st.st_mode & 07777));
+		buf_release(&fix);
+		return;
+	}
+	finding(d, OK, 0, NULL, "%s '%s' is private (mode %04o)", what, path,
+		(unsigned)(st.st_mode & 07777));
+}
+
+static void check_files(struct doctor *d, const struct config *cfg)
+{
+	const char *env = getenv("PARTICLE_ACCESS_TOKEN");
+
+	if (env && *env)
+		finding(d, OK, 0, NULL, "token from the environment "
+			"(PARTICLE_ACCESS_TOKEN)");
+	else if (cfg->token_file)
+		check_private(d, cfg->token_file, "token file", "write the API "
+			      "user's token there and chmod 600 it");
+	else if (cfg->token_command)
+		finding(d, OK, 0, NULL, "token from token_command");
+	else
+		finding(d, ERR, EXIT_USAGE, "set [api] token_file or "
+			"token_command, or PARTICLE_ACCESS_TOKEN",
+			"no API token configured");
+	check_private(d, cfg->hmac_key_file, "key file", "run 'erasectl "
+		      "init' to create it, or restore it from its backup (it "
+		      "must match the database's subject refs)");
+}
+
+static void check_database(struct doctor *d, const struct config *cfg)
+{
+	struct buf reason = BUF_INIT;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st;
+	struct stat sb;
+	int64_t entries = 0, bad = 0;
+	int v;
+
+	if (stat(cfg->db, &sb)) {
+		finding(d, WARN, 0, "run 'erasectl init'", "database '%s' does "
+			"not exist yet", cfg->db);
+		return;
+	}
+	if (db_open(&db, cfg->db, DB_OPEN_READONLY)) {
+		finding(d, ERR, EXIT_INTEGRITY, "see the message above; "
+			"'erasectl init' migrates an older schema",
+			"cannot open database '%s'", cfg->db);
+		return;
+	}
+	if (!db_prepare(db, &st, "PRAGMA integrity_check")) {
+		const char *msg;
+
+		if (sqlite3_step(st) == SQLITE_ROW &&
+		    (msg = (const char *)sqlite3_column_text(st, 0)) &&
+		    !strcmp(msg, "ok"))
+			finding(d, OK, 0, NULL, "database '%s' passes "
+				"integrity_check", cfg->db);
+		else
+			finding(d, ERR, EXIT_INTEGRITY, "restore the database "
+				"from a backup and keep this copy for analysis",
+				"database '%s' fails integrity_check: %s",
+				cfg->db, sqlite3_errmsg(db));
+		sqlite3_finalize(st);
+	}
+	v = ledger_verify(db, &entries, &bad, &reason);
+	if (v == 0)
+		finding(d, OK, 0, NULL, "ledger hash chain verifies (%lld "
+			"entries)", (long long)entries);
+	else if (v > 0)
+		finding(d, ERR, EXIT_INTEGRITY, "keep this copy as evidence, "
+			"compare with the latest checkpoint ('erasectl verify "
+			"--checkpoint FILE') and a backup", "ledger does not "
+			"verify at seq %lld: %s", (long long)bad, reason.buf);
+	else
+		finding(d, ERR, EXIT_INTEGRITY, "see the message above",
+			"cannot read the ledger");
+	if (v == 0 && entries &&
+	    !db_prepare(db, &st, "SELECT MAX(entries) FROM checkpoints")) {
+		int64_t covered = sqlite3_step(st) == SQLITE_ROW ?
+				  sqlite3_column_int64(st, 0) : 0;
+
+		if (covered < entries)
+			finding(d, WARN, 0, "run 'erasectl checkpoint' and keep "
+				"the file apart from the database", "%lld ledger "
+				"entries are not covered by a checkpoint yet",
+				(long long)(entries - covered));
+		sqlite3_finalize(st);
+	}
+	buf_release(&reason);
+	db_close(db);
+}
+
+/* The scopes erasure needs under the configured policy. */
+static void needed_scopes(const struct config *cfg, struct strvec *out)
+{
+	strvec_push(out, "customers:list");
+	strvec_push(out, "customers:remove");
+	strvec_push(out, "devices:list");
+	strvec_push(out, "devices:get");
+	strvec_push(out, "devices:update");
+	strvec_push(out, cfg->device_action == DEVICE_REMOVE ?
+		    "devices:remove" : "devices:release");
+	if (cfg->sim_action == SIM_DEACTIVATE)
+		strvec_push(out, "sims:update");
+	if (cfg->sim_action == SIM_RELEASE)
+		strvec_push(out, "sims:remove");
+	if (cfg->device_ledgers.n)
+		strvec_push(out, "ledger.instances:remove");
+}
+
+static const char *json_str(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static void join(struct buf *out, const struct strvec *sv)
+{
+	size_t i;
+
+	for (i = 0; i < sv->n; i++)
+		buf_addf(out, "%s%s", i ? ", " : "", sv->v[i]);
+}
+
+static void check_expiry(struct doctor *d, const char *expires)
+{
+	struct tm tm;
+	const char *end;
+	time_t t, now = time(NULL);
+
+	if (!expires) {
+		finding(d, OK, 0, NULL, "the token does not expire");
+		return;
+	}
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(expires, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!end) {
+		finding(d, WARN, 0, NULL, "cannot read the token's expiry "
+			"'%s'", expires);
+		return;
+	}
+	t = timegm(&tm);
+	if (t <= now)
+		finding(d, ERR, EXIT_AUTH, "create a new token for the API "
+			"user", "the token expired at %s", expires);
+	else if (t - now < 14 * 86400)
+		finding(d, WARN, 0, "renew it before it does", "the token "
+			"expires soon, at %s", expires);
+	else
+		finding(d, OK, 0, NULL, "the token expires at %s", expires);
+}
+
+static void check_scopes(struct doctor *d, const struct config *cfg,
+			 const cJSON *info)
+{
+	const cJSON *scopes = cJSON_GetObjectItemCaseSensitive(info, "scopes");
+	const cJSON *s;
+	const char *client = json_str(info, "client");
+	struct strvec need = STRVEC_INIT, have = STRVEC_INIT,
+		      missing = STRVEC_INIT, extra = STRVEC_INIT;
+	struct buf list = BUF_INIT, fix = BUF_INIT;
+	size_t i;
+
+	if (!client)
+		client = json_str(info, "client_id");
+	finding(d, OK, 0, NULL, "token identity: client '%s'",
+		client ? client : "(not given)");
+	if (!cJSON_IsArray(scopes))
+		scopes = NULL;
+	cJSON_ArrayForEach(s, scopes)
+		if (cJSON_IsString(s))
+			strvec_push(&have, s->valuestring);
+	needed_scopes(cfg, &need);
+	join(&list, &need);
+	buf_addf(&fix, "create an API user (POST /v1/products/:product/team) "
+		 "with exactly these scopes: %s", list.buf);
+	if (!have.n || (client && (!strcmp(client, "particle") ||
+				   !strcmp(client, "user")))) {
+		finding(d, WARN, 0, fix.buf, "the token lists no scopes or "
+			"belongs to client '%s': it looks like a person's token, "
+			"which can do anything that person can",
+			client ? client : "?");
+		goto out;
+	}
+	for (i = 0; i < need.n; i++)
+		if (!strvec_contains(&have, need.v[i]))
+			strvec_push(&missing, need.v[i]);
+	for (i = 0; i < have.n; i++)
+		if (!strvec_contains(&need, have.v[i]))
+			strvec_push(&extra, have.v[i]);
+	buf_reset(&list);
+	if (missing.n) {
+		join(&list, &missing);
+		finding(d, ERR, EXIT_AUTH, fix.buf, "the token lacks scopes "
+			"erasure needs: %s", list.buf);
+		buf_reset(&list);
+	}
+	if (extra.n) {
+		join(&list, &extra);
+		finding(d, WARN, 0, fix.buf, "the token has scopes erasure "
+			"does not need: %s", list.buf);
+	}
+	if (!missing.n && !extra.n)
+		finding(d, OK, 0, NULL, "the token has exactly the scopes "
+			"erasure needs (%zu)", need.n);
+out:
+	strvec_clear(&need);
+	strvec_clear(&have);
+	strvec_clear(&missing);
+	strvec_clear(&extra);
+	buf_release(&list);
+	buf_release(&fix);
+}
+
+static void check_api(struct doctor *d, const struct config *cfg)
+{
+	struct config quick = *cfg;
+	struct buf token = BUF_INIT;
+	struct api_request req;
+	struct api *api = NULL;
+	cJSON *info;
+
+	api_request_init(&req, "GET");
+	if (config_read_token(cfg, &token)) {
+		finding(d, ERR, EXIT_USAGE, "see the message above", "cannot "
+			"read the API token; TLS and token checks skipped");
+		goto out;
+	}
+	/* One quick attempt: doctor diagnoses, it does not wait out outages. */
+	quick.max_attempts = 1;
+	if (quick.timeout <= 0 || quick.timeout > 15)
+		quick.timeout = 15;
+	if (api_init(&api, &quick, token.buf)) {
+		finding(d, ERR, EXIT_USAGE, "see the message above",
+			"cannot set up the API client");
+		goto out;
+	}
+	api_path_literal(&req.path, "/v1/access_tokens/current");
+	api_call(api, &req);
+	switch (req.result) {
+	case API_OK:
+		break;
+	case API_AUTH:
+		finding(d, ERR, EXIT_AUTH, "create a new token for the API "
+			"user and put it in the token file", "the API refused "
+			"the token (HTTP %ld)", req.status);
+		goto out;
+	case API_UNREACHABLE:
+		finding(d, ERR, EXIT_UNREACHABLE, "check the network, base_url "
+			"and ca_file (the CA bundle that signs the API's "
+			"certificate)", "cannot reach the API at '%s': %s",
+			cfg->base_url, req.error.buf);
+		goto out;
+	case API_RETRY_EXHAUSTED:
+		finding(d, ERR, EXIT_UNREACHABLE, "try again later; check "
+			"https://status.particle.io", "the API did not answer "
+			"(HTTP %ld): %s", req.status, req.error.buf);
+		goto out;
+	default:
+		finding(d, WARN, 0, "check base_url", "cannot read the token's "
+			"details (HTTP %ld): %s", req.status, req.error.buf);
+		goto out;
+	}
+	finding(d, OK, 0, NULL, "%s to '%s' works and the token is accepted",
+		strncasecmp(cfg->base_url, "https://", 8) ? "connection" :
+		"TLS", cfg->base_url);
+	info = api_response_json(&req);
+	if (!info) {
+		finding(d, WARN, 0, NULL, "cannot read the token's details: %s",
+			req.error.buf);
+		goto out;
+	}
+	check_expiry(d, json_str(info, "expires_at"));
+	check_scopes(d, cfg, info);
+	cJSON_Delete(info);
+out:
+	api_request_release(&req);
+	api_release(api);
+	buf_wipe(&token);
+}
+
 int cmd_doctor(int argc, char **argv, struct app *app)
 {
-	(void)argc;
-	(void)argv;
-	(void)app;
-	return error("'doctor' is not built yet") ? EXIT_USAGE : EXIT_USAGE;
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct doctor d = { 0, 0, 0 };
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'h')
+			return cmd_help(usage);
+		return cmd_usage_error(usage, "unknown option '%s'",
+				       argv[optind - 1]);
+	}
+	if (optind < argc)
+		return cmd_usage_error(usage, "unexpected argument '%s'",
+				       argv[optind]);
+	check_config(&d, &app->cfg);
+	check_files(&d, &app->cfg);
+	check_database(&d, &app->cfg);
+	check_api(&d, &app->cfg);
+	printf("%d error(s), %d warning(s)\n", d.errors, d.warnings);
+	return d.exit_code;
 }
