@@ -11,7 +11,30 @@
  *
  * Usage: api_init, then api_submit any number of requests (a done callback
  * may submit more), then api_run until all have completed. api_call is the
- * blocking form for one request.
+ * blocking form for one request. api_call, api_run and api_paginate may be
+ * called from inside a done callback: the nested call waits only for its
+ * own requests (api_run: for everything submitted). done may be NULL. A
+ * request may be submitted again once its callback has run, never while
+ * it is queued or in flight; the callback may free it.
+ *
+ * Rate limit: a token bucket of `rate_limit` tokens per second holding at
+ * most burst = max(1, rate_limit / 20) tokens (it starts with one). Every
+ * HTTP attempt, retries included, takes a token, so any window of T
+ * seconds holds at most burst + rate_limit * T attempts.
+ *
+ * Retries: 429, 408, 5xx, timeouts and dropped connections are retried up
+ * to max_attempts attempts in all, after a delay of Retry-After (seconds or
+ * HTTP date) when the server sent one, else random(0, min(30 s, base *
+ * 2^(attempt-1))) ("full jitter"; base 250 ms, or $ERASECTL_BACKOFF_BASE_MS
+ * for tests). A Retry-After over 10 minutes ends the attempts at once.
+ * Waiting requests do not hold a connection or block other transfers.
+ * Connection, DNS and TLS failures are not retried (API_UNREACHABLE).
+ *
+ * TLS: peer and host verification are always on; ca_file, when set,
+ * replaces the system CA bundle (CURLOPT_CAINFO) rather than adding to it.
+ * Only https is allowed, and http only when base_url is http:// to a
+ * loopback host. Redirects are never followed (a 3xx is API_BAD_RESPONSE).
+ * Bodies over 16 MiB are API_BAD_RESPONSE.
  */
 #include <cjson/cJSON.h>
 
@@ -38,6 +61,12 @@ struct api_request {
 	const char *method;	/* GET, PUT, DELETE, POST */
 	struct buf path;	/* "/v1/...", segments escaped (api_path_*) */
 	struct buf body;	/* JSON request body, empty for none */
+	/*
+	 * Optional: the path as messages show it, e.g. with the email segment
+	 * written "{subject}". When empty, messages use path with every
+	 * segment that holds an escaped "@" replaced by "{subject}".
+	 */
+	struct buf display_path;
 	api_done_fn done;
 	void *ctx;
 
@@ -92,6 +121,14 @@ void api_get_stats(const struct api *api, struct api_stats *out);
  */
 cJSON *api_response_json(struct api_request *req);
 
+/*
+ * For callers that find a field missing or of the wrong type in a parsed
+ * response: sets req->result to API_BAD_RESPONSE and req->error to
+ * "METHOD PATH: <message>". Prints nothing; returns -1.
+ */
+int api_bad_response(struct api_request *req, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* Result name for messages and the ledger ("ok", "not_found", ...). */
 const char *api_result_name(enum api_result r);
 
@@ -99,8 +136,12 @@ const char *api_result_name(enum api_result r);
  * Pages through a list endpoint (path without query), requesting page 1,
  * then every page up to meta.total_pages concurrently, with perPage (and
  * per_page) = per_page. each_page is called once per page's parsed body,
- * in any order; return -1 from it to stop. Returns 0, or -1 with
- * *result / *status set to the failing request's.
+ * in any order; return -1 from it to stop. path may already hold a query.
+ * A missing or non-numeric meta.total_pages is API_BAD_RESPONSE (a
+ * partial listing must not pass for a complete one). Returns 0, or -1
+ * with *result / *status set to the failing request's after printing its
+ * error; when each_page returned -1, *result is API_OK and nothing more is
+ * printed.
  */
 typedef int (*api_page_fn)(cJSON *page, void *ctx);
 int api_paginate(struct api *api, const char *path, int per_page,
