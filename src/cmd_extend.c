@@ -1,12 +1,114 @@
+/*
+ * extend: GDPR Art. 12(3) extension of a request's deadline by one or two
+ * months (two in total at most), recorded in the ledger with its reason.
+ */
 #include "commands.h"
 
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "intake.h"
+#include "ledger.h"
 #include "log.h"
+#include "queue.h"
 #include "banned.h"
+
+static const char usage[] =
+	"usage: erasectl extend REQUEST_ID --months 1|2 --reason TEXT\n"
+	"\n"
+	"Extends the deadline of an open request by 1 or 2 calendar months\n"
+	"(GDPR Art. 12(3): at most two months in total; the subject must be\n"
+	"told why within the first month). Refused for done or rejected\n"
+	"requests. The reason is written to the ledger (no personal data; an\n"
+	"email address is refused).\n"
+	"\n"
+	"exit status: 0 extended; 2 usage error, unknown request, finished\n"
+	"request or more than 2 months in total; 3 database error.\n";
 
 int cmd_extend(int argc, char **argv, struct app *app)
 {
-	(void)argc;
-	(void)argv;
-	(void)app;
-	return error("'extend' is not built yet") ? EXIT_USAGE : EXIT_USAGE;
+	static const struct option opts[] = {
+		{ "months", required_argument, NULL, 'm' },
+		{ "reason", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct queue_request r;
+	const char *id, *reason = NULL, *bad;
+	char deadline[11];
+	long months = 0;
+	int c, rc, ret = EXIT_OK;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			return cmd_help(usage);
+		case 'm':
+			months = !strcmp(optarg, "1") ? 1 :
+				 !strcmp(optarg, "2") ? 2 : 0;
+			if (!months)
+				return cmd_usage_error(usage, "--months must "
+						       "be 1 or 2, not '%s'",
+						       optarg);
+			break;
+		case 'r':
+			reason = optarg;
+			break;
+		default:
+			return cmd_usage_error(usage, "unknown option '%s'",
+					       argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return cmd_usage_error(usage, "no request id given");
+	if (optind + 1 < argc)
+		return cmd_usage_error(usage, "unexpected argument '%s'",
+				       argv[optind + 1]);
+	id = argv[optind];
+	if (!months)
+		return cmd_usage_error(usage, "--months is required (1 or 2)");
+	if (!reason)
+		return cmd_usage_error(usage, "--reason is required");
+	bad = intake_check_reason(reason);
+	if (bad)
+		return cmd_usage_error(usage, "%s", bad);
+
+	queue_request_init(&r);
+	if (db_begin(app->db)) {
+		ret = EXIT_INTEGRITY;
+		goto out;
+	}
+	rc = queue_get(app->db, id, &r);
+	if (rc) {
+		if (rc > 0)
+			error("no request '%s' in the queue", id);
+		ret = rc > 0 ? EXIT_USAGE : EXIT_INTEGRITY;
+		goto out;
+	}
+	/* queue_extend states the refusal; these are the user's errors. */
+	if (r.status == Q_DONE || r.status == Q_REJECTED ||
+	    r.extension_months + months > 2) {
+		queue_extend(app->db, id, (int)months, reason);
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	if (queue_extend(app->db, id, (int)months, reason) ||
+	    queue_ledger_event(app->db, id, r.subject_ref, LEDGER_EV_EXTEND,
+			       reason) ||
+	    db_commit(app->db)) {
+		ret = EXIT_INTEGRITY;
+		goto out;
+	}
+	if (queue_deadline(r.received_at, app->cfg.deadline_days,
+			   r.extension_months + (int)months, deadline))
+		ret = EXIT_INTEGRITY;
+	else
+		printf("request '%s' extended by %ld month%s (%d in total): "
+		       "deadline %s\n", id, months, months == 1 ? "" : "s",
+		       r.extension_months + (int)months, deadline);
+out:
+	db_rollback(app->db);
+	queue_request_release(&r);
+	return ret;
 }

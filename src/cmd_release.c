@@ -1,12 +1,91 @@
+/*
+ * release: ends a legal hold. A held request becomes pending again and the
+ * ledger records it, in one transaction.
+ */
 #include "commands.h"
 
+#include <getopt.h>
+#include <stdio.h>
+
+#include "intake.h"
+#include "ledger.h"
 #include "log.h"
+#include "queue.h"
 #include "banned.h"
+
+static const char usage[] =
+	"usage: erasectl release REQUEST_ID [--reason TEXT]\n"
+	"\n"
+	"Releases a held request: it becomes pending and the next 'run'\n"
+	"processes it. The optional reason is written to the ledger (no\n"
+	"personal data; an email address is refused).\n"
+	"\n"
+	"exit status: 0 released; 2 usage error, unknown request or a request\n"
+	"that is not held; 3 database error.\n";
 
 int cmd_release(int argc, char **argv, struct app *app)
 {
-	(void)argc;
-	(void)argv;
-	(void)app;
-	return error("'release' is not built yet") ? EXIT_USAGE : EXIT_USAGE;
+	static const struct option opts[] = {
+		{ "reason", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct queue_request r;
+	const char *id, *reason = NULL, *bad;
+	int c, rc, ret = EXIT_OK;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			return cmd_help(usage);
+		case 'r':
+			reason = optarg;
+			break;
+		default:
+			return cmd_usage_error(usage, "unknown option '%s'",
+					       argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return cmd_usage_error(usage, "no request id given");
+	if (optind + 1 < argc)
+		return cmd_usage_error(usage, "unexpected argument '%s'",
+				       argv[optind + 1]);
+	id = argv[optind];
+	if (reason) {
+		bad = intake_check_reason(reason);
+		if (bad)
+			return cmd_usage_error(usage, "%s", bad);
+	}
+
+	queue_request_init(&r);
+	if (db_begin(app->db)) {
+		ret = EXIT_INTEGRITY;
+		goto out;
+	}
+	rc = queue_get(app->db, id, &r);
+	if (rc) {
+		if (rc > 0)
+			error("no request '%s' in the queue", id);
+		ret = rc > 0 ? EXIT_USAGE : EXIT_INTEGRITY;
+		goto out;
+	}
+	if (r.status != Q_HELD) {
+		error("request '%s' is %s, not held", id,
+		      queue_status_name(r.status));
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	if (queue_transition(app->db, id, Q_PENDING, NULL) ||
+	    queue_ledger_event(app->db, id, r.subject_ref, LEDGER_EV_RELEASE,
+			       reason) ||
+	    db_commit(app->db)) {
+		ret = EXIT_INTEGRITY;
+		goto out;
+	}
+	printf("request '%s' released: pending\n", id);
+out:
+	db_rollback(app->db);
+	queue_request_release(&r);
+	return ret;
 }

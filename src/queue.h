@@ -64,10 +64,13 @@ struct queue_list {
 };
 void queue_list_init(struct queue_list *l);
 void queue_list_release(struct queue_list *l);
+/* Appends an initialized request and returns it. */
+struct queue_request *queue_list_push(struct queue_list *l);
 
 enum queue_add_result {
 	QUEUE_ADDED = 0,
 	QUEUE_DUPLICATE = 1,	/* same id, same subject: no-op */
+	QUEUE_CONFLICT = 2,	/* queue_adder only: same id, other subject */
 };
 
 /*
@@ -76,6 +79,34 @@ enum queue_add_result {
  * for another subject is an error that names the id, never the email).
  */
 int queue_add(sqlite3 *db, const struct queue_request *r);
+
+/*
+ * A batch of queue_add with its statements prepared once (enqueue of
+ * 100,000 rows). queue_adder_add returns QUEUE_ADDED, QUEUE_DUPLICATE,
+ * QUEUE_CONFLICT (no message: the caller names file and line), or -1.
+ */
+struct queue_adder {
+	sqlite3 *db;
+	sqlite3_stmt *find, *insert, *open_ref;
+};
+int queue_adder_init(struct queue_adder *a, sqlite3 *db);
+int queue_adder_add(struct queue_adder *a, const struct queue_request *r);
+/*
+ * 1 when an unfinished request (pending, running, failed, held) for r's
+ * subject_ref and device exists: a row without a request id that matches
+ * one is a re-import, counted as a duplicate. 0 when none, -1 on error.
+ */
+int queue_adder_has_open(struct queue_adder *a, const struct queue_request *r);
+void queue_adder_release(struct queue_adder *a);
+
+/*
+ * Appends a ledger entry about request_id (target_kind "request") inside
+ * the caller's transaction: enqueued (detail = source kind), hold,
+ * release, extend, rejected (detail = the reason). subject_ref may be NULL.
+ */
+int queue_ledger_event(sqlite3 *db, const char *request_id,
+		       const char *subject_ref, const char *event,
+		       const char *detail);
 
 /* Loads one request; returns 1 when not found (no message), -1 on error. */
 int queue_get(sqlite3 *db, const char *request_id, struct queue_request *out);
@@ -100,7 +131,11 @@ int queue_transition(sqlite3 *db, const char *request_id,
 
 /*
  * Fills subject_ref for rows inserted by upstream systems (email present,
- * ref missing) and normalizes their email. Returns the count updated.
+ * ref missing) and normalizes their email, device id and received_at; each
+ * such row gets its "enqueued" ledger entry (detail "upstream"). A pending
+ * row whose values fail validation becomes rejected (ledger "rejected",
+ * the reason in detail). Runs in the caller's transaction if one is open,
+ * else in its own. Returns the count of rows handled, or -1.
  */
 int queue_fill_subject_refs(sqlite3 *db, const struct hmac_key *key);
 
@@ -108,16 +143,29 @@ int queue_fill_subject_refs(sqlite3 *db, const struct hmac_key *key);
  * Claims up to limit (0: all) requests in pending or failed (and running
  * ones left by a crashed run: the caller holds the run lock), moving them
  * to running and incrementing attempts; fills out in received order.
+ * Rows with an email but no subject_ref yet are skipped: call
+ * queue_fill_subject_refs first. Runs in the caller's transaction if one
+ * is open, else in its own.
  */
 int queue_claim(sqlite3 *db, long limit, struct queue_list *out);
 
-/* Records an extension (total at most 2 months) with its reason. */
+/*
+ * Records an extension (total at most 2 months) with its reason; refused
+ * for done and rejected requests. Does not write the ledger.
+ */
 int queue_extend(sqlite3 *db, const char *request_id, int months,
 		 const char *reason);
 
 /* Finds requests by subject_ref (lookup); ordered by received_at. */
 int queue_find_by_ref(sqlite3 *db, const char *subject_ref,
 		      struct queue_list *out);
+/*
+ * Same, plus rows upstream systems inserted whose subject_ref is not
+ * filled yet, matched by normalized email (only compared, never kept).
+ */
+int queue_find_by_subject(sqlite3 *db, const char *subject_ref,
+			  const char *normalized_email,
+			  struct queue_list *out);
 
 /*
  * Deadline of a request as "YYYY-MM-DD": received + one calendar month
