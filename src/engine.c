@@ -933,25 +933,24 @@ static int load_history(struct engine *e, struct job *j, struct smap *done,
 	return 0;
 }
 
+/*
+ * The PUT body that empties the configured fields. config.c admits only
+ * name, notes and groups, so the keys need no JSON escaping.
+ */
 static char *clear_fields_body(const struct config *cfg)
 {
-	cJSON *o = cJSON_CreateObject();
-	char *s, *r;
+	struct buf b = BUF_INIT;
 	size_t i;
 
+	buf_addch(&b, '{');
 	for (i = 0; i < cfg->clear_fields.n; i++) {
-		if (!strcmp(cfg->clear_fields.v[i], "groups"))
-			cJSON_AddItemToObject(o, "groups", cJSON_CreateArray());
-		else
-			cJSON_AddStringToObject(o, cfg->clear_fields.v[i], "");
+		const char *f = cfg->clear_fields.v[i];
+
+		buf_addf(&b, "%s\"%s\":%s", i ? "," : "", f,
+			 strcmp(f, "groups") ? "\"\"" : "[]");
 	}
-	s = cJSON_PrintUnformatted(o);
-	if (!s)
-		die(EXIT_FAILED, "out of memory");
-	r = xstrdup(s);
-	cJSON_free(s);
-	cJSON_Delete(o);
-	return r;
+	buf_addch(&b, '}');
+	return buf_detach(&b, NULL);
 }
 
 static const char *body_for(const struct config *cfg, const char *name,
@@ -1330,35 +1329,20 @@ static int load_jobs(struct engine *e)
 /* Commits every plan (and resolved subjects) before the first call. */
 static int write_plans(struct engine *e)
 {
-	static const char sql[] =
-		"UPDATE erasure_queue SET subject_email = ?1, subject_ref = ?2 "
-		"WHERE request_id = ?3 AND subject_email IS NULL";
-	sqlite3_stmt *st = NULL;
 	size_t i, k;
 	int ret = -1;
 
 	if (db_begin(e->db))
 		return -1;
-	if (db_prepare(e->db, &st, sql))
-		goto out;
 	for (i = 0; i < e->njobs; i++) {
 		struct job *j = &e->jobs[i];
 
 		if (j->fail)
 			continue;
-		if (j->resolved) {
-			/* A retry must find the subject again. */
-			sqlite3_reset(st);
-			sqlite3_bind_text(st, 1, j->email, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 2, j->ref, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 3, j->q.request_id, -1,
-					  SQLITE_STATIC);
-			if (sqlite3_step(st) != SQLITE_DONE) {
-				error("cannot update request '%s': %s",
-				      j->q.request_id, sqlite3_errmsg(e->db));
-				goto out;
-			}
-		}
+		/* A retry must find the subject again. */
+		if (j->resolved && queue_set_subject(e->db, j->q.request_id,
+						     j->email, j->ref))
+			goto out;
 		for (k = 0; k < j->nacts; k++) {
 			struct action *a = j->acts[k];
 
@@ -1368,11 +1352,8 @@ static int write_plans(struct engine *e)
 				goto out;
 		}
 	}
-	sqlite3_finalize(st);
-	st = NULL;
 	ret = db_commit(e->db);
 out:
-	sqlite3_finalize(st);
 	if (ret)
 		db_rollback(e->db);
 	return ret;

@@ -619,6 +619,27 @@ out:
 	return end_maybe(db, own, ret);
 }
 
+int queue_set_subject(sqlite3 *db, const char *request_id, const char *email,
+		      const char *subject_ref)
+{
+	static const char sql[] =
+		"UPDATE erasure_queue SET subject_email = ?1, subject_ref = ?2, "
+		"updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') "
+		"WHERE request_id = ?3 AND status = 'running' "
+		"AND subject_email IS NULL";
+	sqlite3_stmt *st;
+	int ret;
+
+	if (db_prepare(db, &st, sql))
+		return -1;
+	sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, subject_ref, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, request_id, -1, SQLITE_STATIC);
+	ret = step_done(db, st);
+	sqlite3_finalize(st);
+	return ret;
+}
+
 int queue_extend(sqlite3 *db, const char *request_id, int months,
 		 const char *reason)
 {

@@ -150,6 +150,14 @@ int queue_fill_subject_refs(sqlite3 *db, const struct hmac_key *key);
 int queue_claim(sqlite3 *db, long limit, struct queue_list *out);
 
 /*
+ * Records the subject a device-id request resolved to (normalized email and
+ * its subject_ref) on a running request that has none yet, so that a retry
+ * finds the same subject; the email is cleared again when it is done.
+ */
+int queue_set_subject(sqlite3 *db, const char *request_id, const char *email,
+		      const char *subject_ref);
+
+/*
  * Records an extension (total at most 2 months) with its reason; refused
  * for done and rejected requests. Does not write the ledger.
  */
