@@ -415,12 +415,10 @@ int cmd_doctor(int argc, char **argv, struct app *app)
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == 'h')
 			return cmd_help(usage);
-		return cmd_usage_error(usage, "unknown option '%s'",
-				       argv[optind - 1]);
+		return cmd_bad_option(usage, argv, opts);
 	}
-	if (optind < argc)
-		return cmd_usage_error(usage, "unexpected argument '%s'",
-				       argv[optind]);
+	if (cmd_extra_args(usage, argc, argv, 0))
+		return EXIT_USAGE;
 	check_config(&d, &app->cfg);
 	check_files(&d, &app->cfg);
 	check_database(&d, &app->cfg);

@@ -117,16 +117,14 @@ int cmd_enqueue(int argc, char **argv, struct app *app)
 			skip_invalid = 1;
 			break;
 		default:
-			return cmd_usage_error(usage, "unknown option '%s'",
-					       argv[optind - 1]);
+			return cmd_bad_option(usage, argv, opts);
 		}
 	}
 	if (optind >= argc)
 		return cmd_usage_error(usage, "no input given (FILE, or - for "
 				       "standard input)");
-	if (optind + 1 < argc)
-		return cmd_usage_error(usage, "unexpected argument '%s'",
-				       argv[optind + 1]);
+	if (cmd_extra_args(usage, argc, argv, 1))
+		return EXIT_USAGE;
 	path = argv[optind];
 
 	if (hmac_key_load(app->cfg.hmac_key_file, &key))

@@ -99,13 +99,11 @@ int cmd_erase(int argc, char **argv, struct app *app)
 		case 'h':
 			return cmd_help(usage);
 		default:
-			return cmd_usage_error(usage, "unknown option '%s'",
-					       argv[optind - 1]);
+			return cmd_bad_option(usage, argv, opts);
 		}
 	}
-	if (optind < argc)
-		return cmd_usage_error(usage, "unexpected argument '%s'",
-				       argv[optind]);
+	if (cmd_extra_args(usage, argc, argv, 0))
+		return EXIT_USAGE;
 	if (!email == !device)
 		return cmd_usage_error(usage, "give exactly one of --email "
 				       "and --device");

@@ -43,15 +43,13 @@ int cmd_hold(int argc, char **argv, struct app *app)
 			reason = optarg;
 			break;
 		default:
-			return cmd_usage_error(usage, "unknown option '%s'",
-					       argv[optind - 1]);
+			return cmd_bad_option(usage, argv, opts);
 		}
 	}
 	if (optind >= argc)
 		return cmd_usage_error(usage, "no request id given");
-	if (optind + 1 < argc)
-		return cmd_usage_error(usage, "unexpected argument '%s'",
-				       argv[optind + 1]);
+	if (cmd_extra_args(usage, argc, argv, 1))
+		return EXIT_USAGE;
 	id = argv[optind];
 	if (!reason)
 		return cmd_usage_error(usage, "--reason is required");

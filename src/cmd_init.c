@@ -32,12 +32,10 @@ int cmd_init(int argc, char **argv, struct app *app)
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == 'h')
 			return cmd_help(usage);
-		return cmd_usage_error(usage, "unknown option '%s'",
-				       argv[optind - 1]);
+		return cmd_bad_option(usage, argv, opts);
 	}
-	if (optind < argc)
-		return cmd_usage_error(usage, "unexpected argument '%s'",
-				       argv[optind]);
+	if (cmd_extra_args(usage, argc, argv, 0))
+		return EXIT_USAGE;
 
 	created = hmac_key_create(app->cfg.hmac_key_file);
 	if (created < 0)

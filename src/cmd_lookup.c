@@ -144,13 +144,11 @@ int cmd_lookup(int argc, char **argv, struct app *app)
 						       "'%s'", optarg);
 			break;
 		default:
-			return cmd_usage_error(usage, "unknown option '%s'",
-					       argv[optind - 1]);
+			return cmd_bad_option(usage, argv, opts);
 		}
 	}
-	if (optind < argc)
-		return cmd_usage_error(usage, "unexpected argument '%s'",
-				       argv[optind]);
+	if (cmd_extra_args(usage, argc, argv, 0))
+		return EXIT_USAGE;
 	if (!email)
 		return cmd_usage_error(usage, "--email is required");
 	norm = email_normalize(email);

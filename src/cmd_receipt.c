@@ -93,15 +93,13 @@ int cmd_receipt(int argc, char **argv, struct app *app)
 		case 'h':
 			return cmd_help(usage);
 		default:
-			return cmd_usage_error(usage, "unknown option '%s'",
-					       argv[optind - 1]);
+			return cmd_bad_option(usage, argv, opts);
 		}
 	}
 	if (optind >= argc)
 		return cmd_usage_error(usage, "no REQUEST_ID given");
-	if (optind + 1 < argc)
-		return cmd_usage_error(usage, "unexpected argument '%s'",
-				       argv[optind + 1]);
+	if (cmd_extra_args(usage, argc, argv, 1))
+		return EXIT_USAGE;
 	id = argv[optind];
 
 	receipt_init(&rc);

@@ -121,13 +121,11 @@ int cmd_report(int argc, char **argv, struct app *app)
 		case 'h':
 			return cmd_help(usage);
 		default:
-			return cmd_usage_error(usage, "unknown option '%s'",
-					       argv[optind - 1]);
+			return cmd_bad_option(usage, argv, opts);
 		}
 	}
-	if (optind < argc)
-		return cmd_usage_error(usage, "unexpected argument '%s'",
-				       argv[optind]);
+	if (cmd_extra_args(usage, argc, argv, 0))
+		return EXIT_USAGE;
 	if (opt.from && !report_date_valid(opt.from))
 		return cmd_usage_error(usage, "--from needs a date YYYY-MM-DD, "
 				       "not '%s'", opt.from);

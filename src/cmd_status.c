@@ -144,15 +144,13 @@ int cmd_status(int argc, char **argv, struct app *app)
 						       "'%s'", optarg);
 			break;
 		default:
-			return cmd_usage_error(usage, "unknown option '%s'",
-					       argv[optind - 1]);
+			return cmd_bad_option(usage, argv, opts);
 		}
 	}
 	if (optind < argc)
 		id = argv[optind++];
-	if (optind < argc)
-		return cmd_usage_error(usage, "unexpected argument '%s'",
-				       argv[optind]);
+	if (cmd_extra_args(usage, argc, argv, 0))
+		return EXIT_USAGE;
 
 	gmtime_r(&now, &tm);
 	strftime(today, sizeof(today), "%Y-%m-%d", &tm);

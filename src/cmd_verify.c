@@ -112,13 +112,11 @@ int cmd_verify(int argc, char **argv, struct app *app)
 		case 'h':
 			return cmd_help(usage);
 		default:
-			return cmd_usage_error(usage, "unknown option '%s'",
-					       argv[optind - 1]);
+			return cmd_bad_option(usage, argv, opts);
 		}
 	}
-	if (optind < argc)
-		return cmd_usage_error(usage, "unexpected argument '%s'",
-				       argv[optind]);
+	if (cmd_extra_args(usage, argc, argv, 0))
+		return EXIT_USAGE;
 	if (pub_key && !cp_path)
 		return cmd_usage_error(usage, "--pub-key needs --checkpoint");
 

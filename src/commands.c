@@ -2,6 +2,7 @@
 #include "commands.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,5 +47,37 @@ int cmd_parse_long(const char *opt, const char *v, long min, long max,
 		return error("option '%s' needs a whole number from %ld to "
 			     "%ld, not '%s'", opt, min, max, v);
 	*out = n;
+	return 0;
+}
+
+int cmd_bad_option(const char *usage, char **argv, const struct option *opts)
+{
+	const char *arg = argv[optind - 1];
+	const struct option *o;
+
+	/* getopt leaves optopt set only for short options. */
+	for (o = opts; o->name; o++) {
+		size_t n = strlen(o->name);
+
+		if (o->has_arg != required_argument)
+			continue;
+		if (optopt && optopt == o->val)
+			return cmd_usage_error(usage, "option '-%c' needs a "
+					       "value", optopt);
+		if (!strncmp(arg, "--", 2) && !strncmp(arg + 2, o->name, n) &&
+		    !arg[2 + n])
+			return cmd_usage_error(usage, "option '--%s' needs a "
+					       "value", o->name);
+	}
+	if (optopt && strncmp(arg, "--", 2))
+		return cmd_usage_error(usage, "unknown option '-%c'", optopt);
+	return cmd_usage_error(usage, "unknown option '%s'", arg);
+}
+
+int cmd_extra_args(const char *usage, int argc, char **argv, int nargs)
+{
+	if (argc - optind > nargs)
+		return cmd_usage_error(usage, "unexpected argument '%s'",
+				       argv[optind + nargs]);
 	return 0;
 }

@@ -48,6 +48,17 @@ struct command {
 int cmd_help(const char *usage);	/* prints to stdout, returns 0 */
 int cmd_usage_error(const char *usage, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));	/* returns EXIT_USAGE */
+/*
+ * Reports what getopt_long rejected (with opterr = 0): an unknown option, or
+ * a known one given without its value. Returns EXIT_USAGE.
+ */
+struct option;
+int cmd_bad_option(const char *usage, char **argv, const struct option *opts);
+/*
+ * Returns EXIT_USAGE after naming the first operand beyond the command's
+ * nargs (counted from optind), or 0 when there are none.
+ */
+int cmd_extra_args(const char *usage, int argc, char **argv, int nargs);
 /* Parses a positive whole number option value; -1 after an error. */
 int cmd_parse_long(const char *opt, const char *v, long min, long max,
 		   long *out);
