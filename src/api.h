@@ -30,8 +30,10 @@
  * Waiting requests do not hold a connection or block other transfers.
  * Connection, DNS and TLS failures are not retried (API_UNREACHABLE).
  *
- * TLS: peer and host verification are always on; ca_file, when set,
- * replaces the system CA bundle (CURLOPT_CAINFO) rather than adding to it.
+ * TLS: peer and host verification are always on; ca_file, when set, is
+ * the CA bundle (CURLOPT_CAINFO) and the system's hashed CA directory
+ * (libcurl's default CAPATH, /etc/ssl/certs on Debian) stays trusted, so
+ * the file adds to the system store rather than replacing it.
  * Only https is allowed, and http only when base_url is http:// to a
  * loopback host. Redirects are never followed (a 3xx is API_BAD_RESPONSE).
  * Bodies over 16 MiB are API_BAD_RESPONSE.
