@@ -26,6 +26,12 @@
 #define FLUSH_ENTRIES 50
 #define FLUSH_MS 100
 #define PROGRESS_MS 250
+/*
+ * Requests held in memory at a time (about 1 KB each with their plans):
+ * a run claims every request up front but plans, acts on and finishes them
+ * a window at a time. ERASECTL_WINDOW overrides it (tests).
+ */
+#define ENGINE_WINDOW 2000
 
 #define ALLOC_GROW(x, nr, alloc) \
 	do { \
@@ -381,8 +387,14 @@ struct engine {
 	struct index ix;
 	char **pbase;		/* "/v1/products/<p>" per product */
 	char **cpath;		/* "/v1/products/<p>/customers" */
-	struct job *jobs;
+	struct job *jobs;	/* the current window */
 	size_t njobs, ajobs;
+	long window;		/* window size */
+	long total;		/* requests of the run (claimed; dry run: seen) */
+	char *after_at, *after_id;	/* key of the last row loaded */
+	int indexed;		/* the discovery sweep succeeded */
+	int loaded_single;
+	size_t erased, notfound, failed, nacts;	/* over all windows */
 	struct call *qhead, *qtail;
 	long in_flight, conc;
 	int stop;		/* 0 or the exit code that stopped the run */
@@ -391,7 +403,7 @@ struct engine {
 	size_t npend, apend;
 	uint64_t last_flush, t0, last_progress;
 	int progress;
-	int swept;		/* the final customers sweep ran */
+	int swept;		/* the window's customers sweep ran */
 	size_t settled;
 };
 
@@ -633,11 +645,11 @@ static void progress_show(struct engine *e, int force)
 	api_get_stats(e->api, &st);
 	secs = (double)(t - e->t0) / 1000.0;
 	rate = secs > 0 ? (double)st.requests / secs : 0;
-	eta = e->settled && e->settled < e->njobs ?
-		(long)(secs * (double)(e->njobs - e->settled) /
+	eta = e->settled && (long)e->settled < e->total ?
+		(long)(secs * (double)(e->total - (long)e->settled) /
 		       (double)e->settled) : 0;
-	fprintf(stderr, "\r%zu/%zu requests, %.0f calls/s, ETA %lds\033[K",
-		e->settled, e->njobs, rate, eta);
+	fprintf(stderr, "\r%zu/%ld requests, %.0f calls/s, ETA %lds\033[K",
+		e->settled, e->total, rate, eta);
 	fflush(stderr);
 }
 
@@ -1280,16 +1292,26 @@ static void job_take(struct engine *e, struct queue_request *r)
 	queue_request_init(r);
 }
 
-static int load_jobs(struct engine *e)
+/*
+ * Loads the next window into e->jobs (empty when none is left): the
+ * request of `erase` once, else the next rows by received_at, request_id
+ * after the last one loaded: claimed (running) rows, or for a dry run the
+ * rows a run would claim.
+ */
+static int load_window(struct engine *e)
 {
 	const struct engine_opts *o = e->opts;
 	struct queue_list l;
+	long n = e->window;
 	size_t i;
-	int ret = 0;
+	int ret;
 
 	if (o->single) {
 		struct queue_request r;
 
+		if (e->loaded_single)
+			return 0;
+		e->loaded_single = 1;
 		queue_request_init(&r);
 		r.request_id = xstrdup(o->single->request_id);
 		r.subject_email = o->single->subject_email ?
@@ -1305,25 +1327,28 @@ static int load_jobs(struct engine *e)
 		job_take(e, &r);
 		return 0;
 	}
+	/* The claim applied --limit; a dry run counts for itself. */
+	if (o->dry_run && o->limit) {
+		if (e->total >= o->limit)
+			return 0;
+		if (o->limit - e->total < n)
+			n = o->limit - e->total;
+	}
 	queue_list_init(&l);
-	if (o->dry_run) {
-		static const int states[] = { Q_PENDING, Q_FAILED, Q_RUNNING };
-
-		for (i = 0; i < 3 && !ret; i++)
-			ret = queue_list(e->db, states[i], o->limit, &l);
-	} else {
-		if (queue_fill_subject_refs(e->db, &e->key) < 0)
-			ret = -1;
-		else
-			ret = queue_claim(e->db, o->limit, &l);
+	ret = queue_next_window(e->db, !o->dry_run, e->after_at, e->after_id,
+				n, &l);
+	if (!ret && l.n) {
+		free(e->after_at);
+		free(e->after_id);
+		e->after_at = xstrdup(l.v[l.n - 1].received_at);
+		e->after_id = xstrdup(l.v[l.n - 1].request_id);
 	}
-	for (i = 0; !ret && i < l.n; i++) {
-		if (o->limit && (long)e->njobs >= o->limit)
-			break;
+	for (i = 0; !ret && i < l.n; i++)
 		job_take(e, &l.v[i]);
-	}
+	if (o->dry_run)
+		e->total += (long)e->njobs;
 	queue_list_release(&l);
-	return ret ? -1 : 0;
+	return ret;
 }
 
 /* Commits every plan (and resolved subjects) before the first call. */
@@ -1359,12 +1384,18 @@ out:
 	return ret;
 }
 
-/* The one fresh customers sweep per product that verifies the batch. */
+/*
+ * The fresh customers sweep per product that verifies the window. It runs
+ * once per window, so for runs larger than one window the customers list
+ * calls grow with the number of windows (requests / window size), still
+ * not with subjects x fleet.
+ */
 static void final_sweep(struct engine *e)
 {
 	size_t i, k;
 	int any = 0;
 
+	smap_release(&e->ix.sweep, NULL);
 	for (i = 0; i < e->njobs; i++)
 		if (e->jobs[i].state == J_SWEEP && e->jobs[i].email)
 			any = 1;
@@ -1640,18 +1671,126 @@ static void act(struct engine *e)
 	final_sweep(e);
 }
 
+/* Counts the window's requests in the summary and frees them. */
+static void window_release(struct engine *e, int finished)
+{
+	size_t i;
+
+	for (i = 0; i < e->njobs; i++) {
+		struct job *j = &e->jobs[i];
+
+		e->nacts += j->nacts;
+		if (finished) {
+			emit_event(j);
+			if (j->state == J_DONE &&
+			    !strcmp(j->outcome, "erased"))
+				e->erased++;
+			else if (j->state == J_DONE)
+				e->notfound++;
+			else
+				e->failed++;
+		}
+		job_release(j);
+	}
+	e->njobs = 0;
+	e->swept = 0;
+}
+
+/*
+ * Plans, records, acts on, verifies and finishes the loaded window.
+ * Returns 0, or -1 with *code set: the run ends.
+ */
+static int process_window(struct engine *e, int *code)
+{
+	const struct engine_opts *opts = e->opts;
+	size_t i;
+
+	/* Unplanned requests still name their subject in the ledger. */
+	for (i = 0; i < e->njobs && (!e->indexed || e->stop); i++)
+		if (e->jobs[i].q.subject_ref)
+			snprintf(e->jobs[i].ref, sizeof(e->jobs[i].ref), "%s",
+				 e->jobs[i].q.subject_ref);
+	if (!e->indexed) {
+		for (i = 0; i < e->njobs; i++)
+			job_fail(e, &e->jobs[i], "discovery_failed",
+				 "%s", e->stop_reason ? e->stop_reason :
+				 "discovery of customers and devices failed");
+	} else if (e->stop) {
+		/*
+		 * Claimed (attempts counted) but never tried: failed, so the
+		 * next run retries them, and nothing stays running.
+		 */
+		for (i = 0; i < e->njobs; i++)
+			job_fail(e, &e->jobs[i], "stopped",
+				 "run stopped before this request was "
+				 "attempted: %s", e->stop_reason);
+	} else {
+		for (i = 0; i < e->njobs; i++)
+			if (job_plan(e, &e->jobs[i])) {
+				*code = EXIT_INTEGRITY;
+				return -1;
+			}
+	}
+	if (opts->single && (e->stop || e->jobs[0].fail)) {
+		/* Nothing was queued: say why and leave no trace. */
+		if (e->jobs[0].fail && !e->stop)
+			error("request '%s': %s; nothing was queued",
+			      e->jobs[0].q.request_id, e->jobs[0].fail);
+		*code = e->stop ? e->stop : EXIT_FAILED;
+		return -1;
+	}
+	if (opts->single && erase_queue(e, code))
+		return -1;
+	if (opts->dry_run) {
+		print_plan(e);
+		return 0;
+	}
+	if (!e->stop) {
+		/* Committed before the window's first destructive call. */
+		if (write_plans(e)) {
+			*code = EXIT_INTEGRITY;
+			return -1;
+		}
+		act(e);
+	}
+	if (finish_jobs(e)) {
+		*code = EXIT_INTEGRITY;
+		return -1;
+	}
+	return 0;
+}
+
+static long window_size(void)
+{
+	const char *v = getenv("ERASECTL_WINDOW");
+	char *end;
+	long n;
+
+	if (!v || !*v)
+		return ENGINE_WINDOW;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || *end || n < 1) {
+		warning("ignoring ERASECTL_WINDOW '%s': not a positive number",
+			v);
+		return ENGINE_WINDOW;
+	}
+	return n;
+}
+
 int engine_run(struct app *app, const struct engine_opts *opts)
 {
 	struct engine eng, *e = &eng;
 	struct buf token = BUF_INIT;
 	struct api_stats st;
-	size_t i, erased = 0, notfound = 0, failed = 0, nacts = 0;
+	size_t i;
 	int code = EXIT_OK, lock = -1;
 
 	memset(e, 0, sizeof(*e));
 	e->opts = opts;
 	e->cfg = &app->cfg;
 	e->db = app->db;
+	e->window = window_size();
 	if (!e->cfg->products.n) {
 		error("no products configured: set 'ids' in the [products] "
 		      "section");
@@ -1703,7 +1842,14 @@ int engine_run(struct app *app, const struct engine_opts *opts)
 		}
 	}
 	code = EXIT_INTEGRITY;
-	if (load_jobs(e))
+	if (opts->single) {
+		e->total = 1;
+	} else if (!opts->dry_run &&
+		   (queue_fill_subject_refs(e->db, &e->key) < 0 ||
+		    queue_claim_all(e->db, opts->limit, &e->total))) {
+		goto out;
+	}
+	if (load_window(e))
 		goto out;
 	if (!e->njobs) {
 		code = EXIT_OK;
@@ -1713,80 +1859,50 @@ int engine_run(struct app *app, const struct engine_opts *opts)
 	e->progress = !opts->dry_run && isatty(2) && !log_is_json() &&
 		log_get_level() >= LOG_INFO;
 
-	if (build_index(e, 0)) {
-		for (i = 0; i < e->njobs; i++)
-			job_fail(e, &e->jobs[i], "discovery_failed",
-				 "%s", e->stop_reason ? e->stop_reason :
-				 "discovery of customers and devices failed");
-	} else {
+	/* One discovery sweep serves every window of the run. */
+	if (!build_index(e, 0)) {
 		index_link(&e->ix);
-		for (i = 0; i < e->njobs; i++)
-			if (job_plan(e, &e->jobs[i]))
-				goto out;
+		e->indexed = 1;
 	}
-	if (opts->single && (e->stop || e->jobs[0].fail)) {
-		/* Nothing was queued: say why and leave no trace. */
-		if (e->jobs[0].fail && !e->stop)
-			error("request '%s': %s; nothing was queued",
-			      e->jobs[0].q.request_id, e->jobs[0].fail);
-		code = e->stop ? e->stop : EXIT_FAILED;
-		goto out;
-	}
-	if (opts->single && erase_queue(e, &code))
-		goto out;
-	if (opts->dry_run) {
-		print_plan(e);
-		code = e->stop ? e->stop : EXIT_OK;
-		goto summary;
-	}
-	if (!e->stop) {
-		if (write_plans(e))
+	/*
+	 * Finished requests leave running, and the key moves on, so each
+	 * claimed row is loaded once; after a stop the later windows are
+	 * still loaded, to be failed, so that no row stays running.
+	 */
+	while (e->njobs) {
+		if (process_window(e, &code))
 			goto out;
-		act(e);
+		window_release(e, !opts->dry_run);
+		if (load_window(e))
+			goto out;
 	}
 	if (e->progress) {
 		progress_show(e, 1);
 		fputc('\n', stderr);
 	}
-	if (finish_jobs(e)) {
-		code = EXIT_INTEGRITY;
-		goto out;
-	}
-	if (db_checkpoint_truncate(e->db))
+	if (!opts->dry_run && db_checkpoint_truncate(e->db))
 		warning("the database WAL was not truncated; run again");
 	code = e->stop ? e->stop : EXIT_OK;
 
 summary:
-	for (i = 0; i < e->njobs; i++) {
-		struct job *j = &e->jobs[i];
-
-		nacts += j->nacts;
-		if (opts->dry_run)
-			continue;
-		emit_event(j);
-		if (j->state == J_DONE && !strcmp(j->outcome, "erased"))
-			erased++;
-		else if (j->state == J_DONE)
-			notfound++;
-		else
-			failed++;
-	}
 	memset(&st, 0, sizeof(st));
 	if (e->api)
 		api_get_stats(e->api, &st);
 	if (opts->dry_run)
-		printf("dry run: %zu requests, %zu actions planned; API calls "
-		       "%ld (GET only)\n", e->njobs, nacts, st.requests);
+		printf("dry run: %ld requests, %zu actions planned; API calls "
+		       "%ld (GET only)\n", e->total, e->nacts, st.requests);
 	else
 		printf("processed %zu: erased %zu, not found %zu, failed %zu; "
-		       "API calls %ld\n", e->njobs, erased, notfound, failed,
-		       st.requests);
-	if (code == EXIT_OK && failed)
+		       "API calls %ld\n", e->erased + e->notfound + e->failed,
+		       e->erased, e->notfound, e->failed, st.requests);
+	if (code == EXIT_OK && e->failed)
 		code = EXIT_FAILED;
 out:
 	for (i = 0; i < e->njobs; i++)
 		job_release(&e->jobs[i]);
 	free(e->jobs);
+	free(e->after_at);
+	free(e->after_id);
 	for (i = 0; e->pbase && i < e->cfg->products.n; i++) {
 		free(e->pbase[i]);
 		free(e->cpath[i]);

@@ -4,18 +4,24 @@
  * engine: carries out erasure requests (DESIGN.md "Erasure, per subject,
  * in this order") for `run` and `erase`.
  *
- * One run: take the run lock, claim the requests, build an index of every
- * configured product's customers and devices (one paged sweep of each
- * list: API calls grow with the fleet's pages, not subjects x fleet), plan
- * every request from the index and from its ledger history (actions a
+ * One run: take the run lock, claim the requests (one UPDATE marks them
+ * running; none is loaded), build an index of every configured product's
+ * customers and devices (one paged sweep of each list: API calls grow with
+ * the fleet's pages, not subjects x fleet), then go through the claimed
+ * requests in windows of bounded size (2000; ERASECTL_WINDOW overrides),
+ * so memory stays bounded whatever the queue's length. Per window: plan
+ * each request from the index and from its ledger history (actions a
  * previous attempt finished are not planned again; actions it planned but
- * did not finish are carried over), commit all plans to the ledger, then
- * act: requests advance concurrently through the API client as small state
- * machines (per device in order: clear fields, delete ledger instances,
- * unclaim or remove, SIM action; then the customer delete; then a fresh GET
- * of every device). One fresh customers sweep per product at the end
- * verifies that no customer of the batch remains; only then is a request
- * done. Result entries are group-committed (every 50 entries or 100 ms).
+ * did not finish are carried over), commit the window's plans to the
+ * ledger, then act: requests advance concurrently through the API client
+ * as small state machines (per device in order: clear fields, delete
+ * ledger instances, unclaim or remove, SIM action; then the customer
+ * delete; then a fresh GET of every device). One fresh customers sweep per
+ * product verifies that no customer of the window remains; only then is a
+ * request done. Result entries are group-committed (every 50 entries or
+ * 100 ms); the window's requests end done or failed before the next window
+ * is loaded. A run stopped by 401/403 or an unreachable API fails the
+ * requests of later windows without trying them.
  *
  * A request by device id is resolved to the device's owner (its email is
  * stored in the queue row until the request is done, so a retry can go on

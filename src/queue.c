@@ -619,6 +619,64 @@ out:
 	return end_maybe(db, own, ret);
 }
 
+int queue_claim_all(sqlite3 *db, long limit, long *count)
+{
+	sqlite3_stmt *st = NULL;
+	int own, ret = -1;
+
+	*count = 0;
+	if (begin_maybe(db, &own))
+		return -1;
+	if (db_exec(db, "UPDATE erasure_queue SET status = 'pending', "
+		    "updated_at = " NOW_SQL " WHERE status = 'running'") ||
+	    db_prepare(db, &st, "UPDATE erasure_queue SET status = "
+		       "'running', attempts = attempts + 1, updated_at = "
+		       NOW_SQL " WHERE request_id IN (SELECT request_id "
+		       "FROM erasure_queue WHERE status IN ('pending', "
+		       "'failed') AND NOT (subject_email IS NOT NULL AND "
+		       "subject_ref IS NULL) "
+		       "ORDER BY received_at, request_id LIMIT ?1)"))
+		goto out;
+	sqlite3_bind_int64(st, 1, limit > 0 ? limit : -1);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		error("cannot claim the queued requests: %s",
+		      sqlite3_errmsg(db));
+		goto out;
+	}
+	*count = sqlite3_changes(db);
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return end_maybe(db, own, ret);
+}
+
+int queue_next_window(sqlite3 *db, int claimed, const char *after_at,
+		      const char *after_id, long n, struct queue_list *out)
+{
+	/* The key condition is written so the received_at index serves it. */
+	static const char *const sql[] = {
+		"SELECT " COLUMNS " FROM erasure_queue WHERE status IN "
+		"('pending', 'failed', 'running') AND (?1 IS NULL OR "
+		"(received_at >= ?1 AND (received_at > ?1 OR request_id > ?2))) "
+		"ORDER BY received_at, request_id LIMIT ?3",
+		"SELECT " COLUMNS " FROM erasure_queue WHERE status = "
+		"'running' AND (?1 IS NULL OR "
+		"(received_at >= ?1 AND (received_at > ?1 OR request_id > ?2))) "
+		"ORDER BY received_at, request_id LIMIT ?3",
+	};
+	sqlite3_stmt *st;
+	int ret;
+
+	if (db_prepare(db, &st, sql[claimed ? 1 : 0]))
+		return -1;
+	bind_text(st, 1, after_at);
+	bind_text(st, 2, after_id);
+	sqlite3_bind_int64(st, 3, n > 0 ? n : -1);
+	ret = load_rows(db, st, out);
+	sqlite3_finalize(st);
+	return ret;
+}
+
 int queue_set_subject(sqlite3 *db, const char *request_id, const char *email,
 		      const char *subject_ref)
 {

@@ -150,6 +150,28 @@ int queue_fill_subject_refs(sqlite3 *db, const struct hmac_key *key);
 int queue_claim(sqlite3 *db, long limit, struct queue_list *out);
 
 /*
+ * Claims for one run in a single statement, without loading the rows: the
+ * first limit (0: all) requests in pending or failed, by received_at and
+ * request_id, move to running with attempts incremented. Rows left running
+ * by a crashed run (the caller holds the run lock) go back to pending
+ * first and are claimed in the same order, so afterwards exactly the rows
+ * of this claim are running. Rows with an email but no subject_ref yet are
+ * skipped (call queue_fill_subject_refs first). *count gets the number
+ * claimed. Runs in the caller's transaction if one is open, else in its
+ * own.
+ */
+int queue_claim_all(sqlite3 *db, long limit, long *count);
+
+/*
+ * Loads the next at most n rows after the key (after_at, after_id) in
+ * received_at, request_id order (after_at NULL: from the start): rows in
+ * running when claimed is 1 (a run's windows), else the rows a run would
+ * claim, pending, failed or running (a dry run, which claims nothing).
+ */
+int queue_next_window(sqlite3 *db, int claimed, const char *after_at,
+		      const char *after_id, long n, struct queue_list *out);
+
+/*
  * Records the subject a device-id request resolved to (normalized email and
  * its subject_ref) on a running request that has none yet, so that a retry
  * finds the same subject; the email is cleared again when it is done.

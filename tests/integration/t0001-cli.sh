@@ -63,7 +63,8 @@ ec init
 expect_rc 0 "init creates the database"
 assert_eq "key file is mode 0600" "600" "$(stat -c %a "$T/erasectl.key")"
 assert_eq "key file holds 32 bytes" "32" "$(stat -c %s "$T/erasectl.key")"
-assert_eq "schema version recorded" "1" "$(sq 'PRAGMA user_version')"
+latest=$(ls "$ROOT"/sql/[0-9][0-9][0-9]_*.sql | sed -n '$s/.*\/0*\([0-9]*\)_.*/\1/p')
+assert_eq "schema version recorded" "$latest" "$(sq 'PRAGMA user_version')"
 assert_eq "WAL journal mode" "wal" "$(sq 'PRAGMA journal_mode')"
 key1=$(od -An -tx1 "$T/erasectl.key" | tr -d ' \n')
 
@@ -71,11 +72,23 @@ ec init
 expect_rc 0 "init is idempotent"
 key2=$(od -An -tx1 "$T/erasectl.key" | tr -d ' \n')
 assert_eq "init keeps an existing key" "$key1" "$key2"
-assert_eq "init keeps the schema" "1" "$(sq 'PRAGMA user_version')"
+assert_eq "init keeps the schema" "$latest" "$(sq 'PRAGMA user_version')"
 
 # --db overrides the config file.
 "$ERASECTL_BIN" -c "$T/erasectl.conf" --db "$T/other.db" init > "$T/out" 2> "$T/err"; RC=$?
 expect_rc 0 "init with --db"
+
+# A database made by an older erasectl is migrated by init, not by others.
+sqlite3 "$T/old.db" < "$ROOT/sql/001_init.sql"
+sqlite3 "$T/old.db" 'PRAGMA user_version = 1'
+"$ERASECTL_BIN" -c "$T/erasectl.conf" --db "$T/old.db" status > "$T/out" 2> "$T/err"; RC=$?
+expect_rc 2 "an older schema asks for init"
+assert_grep "older schema names the versions" "$T/err" "schema version 1, this erasectl needs $latest"
+"$ERASECTL_BIN" -c "$T/erasectl.conf" --db "$T/old.db" init > "$T/out" 2> "$T/err"; RC=$?
+expect_rc 0 "init migrates an older database"
+assert_eq "migrated to the latest schema" "$latest" "$(sqlite3 "$T/old.db" 'PRAGMA user_version')"
+assert_eq "migration added the window index" "1" \
+	"$(sqlite3 "$T/old.db" "SELECT count(*) FROM sqlite_master WHERE name = 'erasure_queue_window'")"
 if [ -f "$T/other.db" ]; then ok "--db chooses the database file"; else
 	not_ok "--db chooses the database file"; fi
 
