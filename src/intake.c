@@ -280,7 +280,8 @@ int intake_parse_time(const char *s, time_t *out)
 		return -1;
 	t = (long long)intake_days_from_civil(y, mo, d) * 86400 +
 	    h * 3600 + mi * 60 + sec - off;
-	if (t < 0)
+	/* 1970 to 9999-12-31T23:59:59Z: what the stored form can hold. */
+	if (t < 0 || t > 253402300799LL)
 		return -1;
 	*out = (time_t)t;
 	return 0;
@@ -797,7 +798,8 @@ static void object_lines(const char *s, size_t n, int want, long **out,
 		if (c == '"') {
 			in_str = 1;
 		} else if (c == '{' || c == '[') {
-			if (c == '{' && depth == want &&
+			if (c == '{' && depth == want && depth > 0 &&
+			    depth <= (int)sizeof(stack) &&
 			    stack[depth - 1] == '[') {
 				if (*count == alloc) {
 					alloc = alloc ? 2 * alloc : 64;
@@ -809,7 +811,8 @@ static void object_lines(const char *s, size_t n, int want, long **out,
 			if (depth < (int)sizeof(stack))
 				stack[depth] = c;
 			depth++;
-		} else if (c == '}' || c == ']') {
+		} else if ((c == '}' || c == ']') && depth > 0) {
+			/* Unbalanced input is cJSON's to reject, not ours. */
 			depth--;
 		}
 	}

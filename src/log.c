@@ -87,6 +87,12 @@ static void redact_emails(struct buf *out, const char *s)
 			buf_add(out, s + i, start - i);
 			buf_adds(out, dot ? "[email]" : "[redacted]");
 		} else {
+			/*
+			 * No local part: step over this '@' only, so that the
+			 * domain scan does not swallow the local part of an
+			 * email right after it ("@alice@example.com").
+			 */
+			end = a + 1;
 			buf_add(out, s + i, end - i);
 		}
 		i = end;
