@@ -25,12 +25,26 @@ int db_schema_version(void)
 		db_migrations[db_migrations_count - 1].version : 0;
 }
 
+/*
+ * SQLite says only "disk I/O error" for a full disk or a failed write;
+ * the operating system's reason is what the operator needs.
+ */
+static int db_error(sqlite3 *db, const char *msg)
+{
+	int rc = sqlite3_errcode(db) & 0xff, sys = sqlite3_system_errno(db);
+
+	if ((rc == SQLITE_IOERR || rc == SQLITE_FULL || rc == SQLITE_CANTOPEN ||
+	     rc == SQLITE_READONLY) && sys)
+		return error("database error: %s (%s)", msg, strerror(sys));
+	return error("database error: %s", msg);
+}
+
 int db_exec(sqlite3 *db, const char *sql)
 {
 	char *msg = NULL;
 
 	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		error("database error: %s", msg ? msg : sqlite3_errmsg(db));
+		db_error(db, msg ? msg : sqlite3_errmsg(db));
 		sqlite3_free(msg);
 		return -1;
 	}
@@ -41,7 +55,7 @@ int db_prepare(sqlite3 *db, sqlite3_stmt **st, const char *sql)
 {
 	if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK) {
 		*st = NULL;
-		return error("database error: %s", sqlite3_errmsg(db));
+		return db_error(db, sqlite3_errmsg(db));
 	}
 	return 0;
 }
