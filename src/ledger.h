@@ -31,7 +31,6 @@
 /* Event kinds written by the engine and the queue commands. */
 #define LEDGER_EV_ENQUEUED "enqueued"
 #define LEDGER_EV_PLAN "plan"
-#define LEDGER_EV_INTENT "intent"
 #define LEDGER_EV_RESULT "result"
 #define LEDGER_EV_VERIFY "verify"
 #define LEDGER_EV_DONE "done"

@@ -204,7 +204,7 @@ static int teardown_db(void **state)
 	return 0;
 }
 
-/* Appends n entries ("intent"/"result" pairs of a request) in one tx. */
+/* Appends n entries ("plan"/"result" pairs of a request) in one tx. */
 static void append_n(sqlite3 *db, int n, char last_hash[SHA256_HEX_LEN + 1])
 {
 	int i;
