@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "intake.h"
 #include "ledger.h"
 #include "log.h"
 #include "queue.h"
@@ -15,39 +16,10 @@
 
 /* ---- dates ------------------------------------------------------------ */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static long days_from_civil(long y, long m, long d)
-{
-	long era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(long z, long *y, long *m, long *d)
-{
-	long era, doe, yoe, doy, mp;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = doy - (153 * mp + 2) / 5 + 1;
-	*m = mp + (mp < 10 ? 3 : -9);
-	*y = yoe + era * 400 + (*m <= 2);
-}
-
 /* Parses the YYYY-MM-DD at the start of s; 0 and *days, or -1. */
 static int ymd_days(const char *s, long *days)
 {
-	long y, m, d, yy, mm, dd;
-	int i;
+	int y, m, d, yy, mm, dd, i;
 
 	if (!s)
 		return -1;
@@ -59,23 +31,23 @@ static int ymd_days(const char *s, long *days)
 			return -1;
 		}
 	}
-	y = strtol(s, NULL, 10);
+	y = (int)strtol(s, NULL, 10);
 	m = (s[5] - '0') * 10 + (s[6] - '0');
 	d = (s[8] - '0') * 10 + (s[9] - '0');
 	if (m < 1 || m > 12 || d < 1 || d > 31)
 		return -1;
-	*days = days_from_civil(y, m, d);
-	civil_from_days(*days, &yy, &mm, &dd);
+	*days = intake_days_from_civil(y, m, d);
+	intake_civil_from_days(*days, &yy, &mm, &dd);
 	return yy == y && mm == m && dd == d ? 0 : -1;
 }
 
 static void days_ymd(long days, char out[11])
 {
 	char tmp[64];
-	long y, m, d;
+	int y, m, d;
 
-	civil_from_days(days, &y, &m, &d);
-	snprintf(tmp, sizeof(tmp), "%04ld-%02ld-%02ld", y, m, d);
+	intake_civil_from_days(days, &y, &m, &d);
+	snprintf(tmp, sizeof(tmp), "%04d-%02d-%02d", y, m, d);
 	memcpy(out, tmp, 10);
 	out[10] = '\0';
 }
