@@ -31,9 +31,9 @@ int cmd_hold(int argc, char **argv, struct app *app)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct queue_request r;
+	enum queue_status from = Q_PENDING;
 	const char *id, *reason = NULL, *bad;
-	int c, rc, ret = EXIT_OK;
+	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -57,35 +57,19 @@ int cmd_hold(int argc, char **argv, struct app *app)
 	if (bad)
 		return cmd_usage_error(usage, "%s", bad);
 
-	queue_request_init(&r);
-	if (db_begin(app->db)) {
-		ret = EXIT_INTEGRITY;
-		goto out;
+	rc = queue_change_logged(app->db, id, 1u << Q_PENDING | 1u << Q_FAILED,
+				 Q_HELD, LEDGER_EV_HOLD, reason, &from);
+	if (rc == QUEUE_NO_SUCH) {
+		error("no request '%s' in the queue", id);
+		return EXIT_USAGE;
 	}
-	rc = queue_get(app->db, id, &r);
-	if (rc) {
-		if (rc > 0)
-			error("no request '%s' in the queue", id);
-		ret = rc > 0 ? EXIT_USAGE : EXIT_INTEGRITY;
-		goto out;
-	}
-	if (!queue_transition_allowed(r.status, Q_HELD)) {
+	if (rc == QUEUE_NOT_ALLOWED) {
 		error("request '%s' is %s; only pending or failed requests can "
-		      "be held", id, queue_status_name(r.status));
-		ret = EXIT_USAGE;
-		goto out;
+		      "be held", id, queue_status_name(from));
+		return EXIT_USAGE;
 	}
-	if (queue_transition(app->db, id, Q_HELD, reason) ||
-	    queue_ledger_event(app->db, id, r.subject_ref, LEDGER_EV_HOLD,
-			       reason) ||
-	    db_commit(app->db)) {
-		ret = EXIT_INTEGRITY;
-		goto out;
-	}
-	printf("request '%s' is held (was %s)\n", id,
-	       queue_status_name(r.status));
-out:
-	db_rollback(app->db);
-	queue_request_release(&r);
-	return ret;
+	if (rc)
+		return EXIT_INTEGRITY;
+	printf("request '%s' is held (was %s)\n", id, queue_status_name(from));
+	return EXIT_OK;
 }

@@ -816,3 +816,37 @@ int queue_deadline(const char *received_at, long deadline_days,
 	snprintf(out, 11, "%04d-%02d-%02d", y, m, d);
 	return 0;
 }
+
+int queue_change_logged(sqlite3 *db, const char *request_id,
+			unsigned allowed_from, enum queue_status to,
+			const char *event, const char *reason,
+			enum queue_status *from)
+{
+	struct queue_request r;
+	int ret;
+
+	queue_request_init(&r);
+	if (db_begin(db))
+		return -1;
+	ret = queue_get(db, request_id, &r);
+	if (ret > 0) {
+		ret = QUEUE_NO_SUCH;
+		goto out;
+	}
+	if (ret)
+		goto out;
+	*from = r.status;
+	if (!(allowed_from & (1u << r.status)) ||
+	    !queue_transition_allowed(r.status, to)) {
+		ret = QUEUE_NOT_ALLOWED;
+		goto out;
+	}
+	if (queue_transition(db, request_id, to, reason) ||
+	    queue_ledger_event(db, request_id, r.subject_ref, event, reason) ||
+	    db_commit(db))
+		ret = -1;
+out:
+	db_rollback(db);
+	queue_request_release(&r);
+	return ret;
+}

@@ -100,6 +100,19 @@ int queue_adder_has_open(struct queue_adder *a, const struct queue_request *r);
 void queue_adder_release(struct queue_adder *a);
 
 /*
+ * Moves request_id to `to` and writes its ledger entry (event, with reason
+ * as the detail) in one transaction, when its current state is one of
+ * allowed_from (a mask of 1 << enum queue_status). Returns 0, or
+ * QUEUE_NO_SUCH / QUEUE_NOT_ALLOWED (no message; *from says the state
+ * found), or -1 after a database error.
+ */
+enum { QUEUE_NO_SUCH = 1, QUEUE_NOT_ALLOWED = 2 };
+int queue_change_logged(sqlite3 *db, const char *request_id,
+			unsigned allowed_from, enum queue_status to,
+			const char *event, const char *reason,
+			enum queue_status *from);
+
+/*
  * Appends a ledger entry about request_id (target_kind "request") inside
  * the caller's transaction: enqueued (detail = source kind), hold,
  * release, extend, rejected (detail = the reason). subject_ref may be NULL.
