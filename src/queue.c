@@ -569,56 +569,6 @@ out:
 	return end_maybe(db, own, ret);
 }
 
-int queue_claim(sqlite3 *db, long limit, struct queue_list *out)
-{
-	sqlite3_stmt *st = NULL, *upd = NULL;
-	struct queue_list ids;
-	size_t i;
-	int own, ret = 0;
-
-	queue_list_init(&ids);
-	if (begin_maybe(db, &own))
-		return -1;
-	if (db_prepare(db, &st, "SELECT " COLUMNS " FROM erasure_queue "
-		       "WHERE status IN ('pending', 'failed', 'running') "
-		       "AND NOT (subject_email IS NOT NULL AND "
-		       "subject_ref IS NULL) "
-		       "ORDER BY received_at, request_id LIMIT ?") ||
-	    db_prepare(db, &upd, "UPDATE erasure_queue SET status = "
-		       "'running', attempts = attempts + 1, updated_at = "
-		       NOW_SQL " WHERE request_id = ?")) {
-		ret = -1;
-		goto out;
-	}
-	sqlite3_bind_int64(st, 1, limit > 0 ? limit : -1);
-	if (load_rows(db, st, &ids)) {
-		ret = -1;
-		goto out;
-	}
-	for (i = 0; i < ids.n; i++) {
-		struct queue_request *r = &ids.v[i];
-
-		sqlite3_reset(upd);
-		sqlite3_bind_text(upd, 1, r->request_id, -1, SQLITE_STATIC);
-		if (step_done(db, upd)) {
-			ret = -1;
-			goto out;
-		}
-		r->status = Q_RUNNING;
-		r->attempts++;
-	}
-	/* Hand the loaded rows over in order. */
-	for (i = 0; i < ids.n; i++)
-		*queue_list_push(out) = ids.v[i];
-	free(ids.v);
-	queue_list_init(&ids);
-out:
-	sqlite3_finalize(st);
-	sqlite3_finalize(upd);
-	queue_list_release(&ids);
-	return end_maybe(db, own, ret);
-}
-
 int queue_claim_all(sqlite3 *db, long limit, long *count)
 {
 	sqlite3_stmt *st = NULL;

@@ -153,16 +153,6 @@ int queue_transition(sqlite3 *db, const char *request_id,
 int queue_fill_subject_refs(sqlite3 *db, const struct hmac_key *key);
 
 /*
- * Claims up to limit (0: all) requests in pending or failed (and running
- * ones left by a crashed run: the caller holds the run lock), moving them
- * to running and incrementing attempts; fills out in received order.
- * Rows with an email but no subject_ref yet are skipped: call
- * queue_fill_subject_refs first. Runs in the caller's transaction if one
- * is open, else in its own.
- */
-int queue_claim(sqlite3 *db, long limit, struct queue_list *out);
-
-/*
  * Claims for one run in a single statement, without loading the rows: the
  * first limit (0: all) requests in pending or failed, by received_at and
  * request_id, move to running with attempts incremented. Rows left running

@@ -308,6 +308,7 @@ static void claim(void **state)
 {
 	struct fx *f = *state;
 	struct queue_list l;
+	long n = 0;
 
 	exec(f->db, "INSERT INTO erasure_queue (request_id, subject_email, "
 	     "subject_ref, received_at, status, outcome) VALUES "
@@ -318,16 +319,31 @@ static void claim(void **state)
 	     "('d', NULL, 'r', '2026-10-01', 'done', 'erased'), "
 	     "('u', 'a@example.com', NULL, '2026-10-01', 'pending', NULL)");
 	queue_list_init(&l);
-	assert_int_equal(queue_claim(f->db, 2, &l), 0);
+	assert_int_equal(queue_claim_all(f->db, 2, &n), 0);
+	assert_int_equal(n, 2);
+	/* The stale running row went back to pending, beyond the limit. */
+	assert_int_equal(queue_next_window(f->db, 1, NULL, NULL, 10, &l), 0);
 	assert_int_equal(l.n, 2);
 	assert_string_equal(l.v[0].request_id, "p");
 	assert_string_equal(l.v[1].request_id, "f");
 	assert_int_equal(l.v[0].status, Q_RUNNING);
 	assert_int_equal(l.v[0].attempts, 1);
 	queue_list_release(&l);
-	assert_int_equal(queue_claim(f->db, 0, &l), 0);
-	assert_int_equal(l.n, 3);
+	/* Windows continue after the key of the last row read. */
+	assert_int_equal(queue_next_window(f->db, 1, "2026-11-01", "p", 10,
+					   &l), 0);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.v[0].request_id, "f");
 	queue_list_release(&l);
+	/*
+	 * A dry run sees what a run would claim, and claims nothing: here
+	 * also 'u', whose subject_ref a real run fills before claiming.
+	 */
+	assert_int_equal(queue_next_window(f->db, 0, NULL, NULL, 10, &l), 0);
+	assert_int_equal(l.n, 4);
+	queue_list_release(&l);
+	assert_int_equal(queue_claim_all(f->db, 0, &n), 0);
+	assert_int_equal(n, 3);
 	assert_int_equal(count(f->db, "SELECT count(*) FROM erasure_queue "
 			       "WHERE status = 'running'"), 3);
 	assert_int_equal(count(f->db, "SELECT attempts FROM erasure_queue "
