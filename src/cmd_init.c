@@ -5,9 +5,12 @@
 #include "commands.h"
 
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "digest.h"
+#include "ledger.h"
 #include "log.h"
 #include "banned.h"
 
@@ -16,9 +19,15 @@ static const char usage[] =
 	"\n"
 	"Creates the database ([store] db, or --db) with the current schema, or\n"
 	"migrates an existing one; safe to run again. Creates the HMAC key file\n"
-	"([store] hmac_key_file, 32 random bytes, mode 0600) if it is missing.\n"
+	"([store] hmac_key_file, 32 random bytes, mode 0600) if it is missing\n"
+	"and the ledger is still empty; once the ledger holds entries, a\n"
+	"missing key is an error (restore it from backup: a new key could\n"
+	"never match the existing subject_refs).\n"
 	"Keep the key apart from the database: with it, a subject_ref can be\n"
-	"recomputed from an email; without it, never.\n";
+	"recomputed from an email; without it, never.\n"
+	"\n"
+	"exit status: 0 ok; 2 key file missing or not writable; 3 database\n"
+	"error.\n";
 
 int cmd_init(int argc, char **argv, struct app *app)
 {
@@ -26,8 +35,10 @@ int cmd_init(int argc, char **argv, struct app *app)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c, created;
+	int c, created, ret = EXIT_OK;
 	sqlite3 *db = NULL;
+	char head[SHA256_HEX_LEN + 1];
+	int64_t entries = 0;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == 'h')
@@ -37,17 +48,37 @@ int cmd_init(int argc, char **argv, struct app *app)
 	if (cmd_extra_args(usage, argc, argv, 0))
 		return EXIT_USAGE;
 
-	created = hmac_key_create(app->cfg.hmac_key_file);
-	if (created < 0)
-		return EXIT_USAGE;
-	config_check_private_file(app->cfg.hmac_key_file, "key file");
 	if (db_open(&db, app->cfg.db, DB_OPEN_CREATE))
 		return EXIT_INTEGRITY;
-	db_close(db);
+	if (ledger_head(db, &entries, head)) {
+		ret = EXIT_INTEGRITY;
+		goto out;
+	}
+	/*
+	 * A new key would silently orphan every subject_ref already in the
+	 * ledger (lookup could never match them again): only a database
+	 * without evidence may get a fresh key.
+	 */
+	if (entries > 0 && access(app->cfg.hmac_key_file, F_OK)) {
+		error("key file '%s' is missing, but the ledger already holds "
+		      "%lld entries made with a key: restore the key from its "
+		      "backup (a new key could never match them)",
+		      app->cfg.hmac_key_file, (long long)entries);
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	created = hmac_key_create(app->cfg.hmac_key_file);
+	if (created < 0) {
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	config_check_private_file(app->cfg.hmac_key_file, "key file");
 	printf("database '%s' at schema version %d\n", app->cfg.db,
 	       db_schema_version());
 	if (created)
 		printf("created key file '%s' (mode 0600): back it up apart "
 		       "from the database\n", app->cfg.hmac_key_file);
-	return EXIT_OK;
+out:
+	db_close(db);
+	return ret;
 }

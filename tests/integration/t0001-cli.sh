@@ -97,3 +97,18 @@ sqlite3 "$T/other.db" 'PRAGMA user_version = 99'
 "$ERASECTL_BIN" -c "$T/erasectl.conf" --db "$T/other.db" status > "$T/out" 2> "$T/err"; RC=$?
 expect_rc 2 "newer schema is refused"
 assert_grep "newer schema says so" "$T/err" "newer than this erasectl"
+
+# A lost key is not silently replaced once the ledger holds evidence.
+printf 'request_id,email\nK-1,key-test@example.com\n' > "$T/k.csv"
+ec enqueue "$T/k.csv"
+expect_rc 0 "enqueue one request"
+mv "$T/erasectl.key" "$T/erasectl.key.bak"
+ec init
+expect_rc 2 "init refuses a new key for a ledger with entries"
+assert_grep "init says to restore the key" "$T/err" "restore the key from its backup"
+if [ -e "$T/erasectl.key" ]; then not_ok "no new key was written"; else
+	ok "no new key was written"; fi
+assert_no_grep "the refusal names no email" "$T/err" "key-test@"
+mv "$T/erasectl.key.bak" "$T/erasectl.key"
+ec init
+expect_rc 0 "init with the restored key works"
