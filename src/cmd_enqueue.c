@@ -50,6 +50,7 @@ struct enqueue_ctx {
 	sqlite3 *db;
 	struct queue_adder adder;
 	const char *kind;	/* ledger detail: csv or opendsr */
+	const struct strvec *products;	/* [products] ids */
 	long queued, duplicates;
 	int db_failed;
 };
@@ -58,8 +59,20 @@ static int add_one(const struct queue_request *r, int generated_id,
 		   const char *name, long line, void *data)
 {
 	struct enqueue_ctx *ctx = data;
-	int rc = generated_id ? queue_adder_has_open(&ctx->adder, r) : 0;
+	int rc;
 
+	/*
+	 * A run matches product exactly as [products] ids spells it; caught
+	 * here, a misspelt product is one clear error instead of a request
+	 * that fails on every run.
+	 */
+	if (r->product && ctx->products->n &&
+	    !strvec_contains(ctx->products, r->product)) {
+		error("%s:%ld: product '%s' is not one of the configured "
+		      "[products] ids", name, line, r->product);
+		return 1;
+	}
+	rc = generated_id ? queue_adder_has_open(&ctx->adder, r) : 0;
 	if (rc > 0) {
 		ctx->duplicates++;
 		return 0;
@@ -143,6 +156,7 @@ int cmd_enqueue(int argc, char **argv, struct app *app)
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.db = app->db;
 	ctx.kind = fmt == INTAKE_OPENDSR ? "opendsr" : "csv";
+	ctx.products = &app->cfg.products;
 	memset(&io, 0, sizeof(io));
 	io.format = (enum intake_format)fmt;
 	io.name = fp == stdin ? "<stdin>" : path;
