@@ -10,6 +10,8 @@
 #   fake_state > FILE               /admin/state (the fleet now)
 #   fake_requests > FILE            /admin/requests (method, path, query, status)
 #   fake_faults JSON                replace the fault settings ('{}' clears)
+#   fake_behaviour JSON             replace the behaviour switches ('{}' resets)
+#   fake_online DEVICE_ID true|false  connect or disconnect a device
 #   fake_reset_log                  clear the request log
 #   fake_call METHOD PATH [JSON]    API call with the token; prints the HTTP
 #                                   status, body in $FAKE_BODY
@@ -88,6 +90,22 @@ fake_faults() {
 	case $_out in
 	*'"ok":true'*) ;;
 	*) not_ok "fake_faults accepted" "$_out"; return 1 ;;
+	esac
+}
+
+fake_behaviour() {
+	_out=$(fake_admin POST /admin/behaviour "$1")
+	case $_out in
+	*'"ok":true'*) ;;
+	*) not_ok "fake_behaviour accepted" "$_out"; return 1 ;;
+	esac
+}
+
+fake_online() {
+	_out=$(fake_admin POST "/admin/devices/$1" "{\"online\": $2}")
+	case $_out in
+	*'"ok":true'*) ;;
+	*) not_ok "fake_online $1 $2" "$_out"; return 1 ;;
 	esac
 }
 

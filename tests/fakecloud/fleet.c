@@ -49,16 +49,9 @@ static void ptrs_remove(void **v, size_t *n, const void *p)
 	}
 }
 
-static const char *str_field(const cJSON *obj, const char *key)
-{
-	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-	return cJSON_IsString(it) ? it->valuestring : NULL;
-}
-
 static void customer_attach(struct device *d)
 {
-	const char *owner = str_field(d->obj, "owner");
+	const char *owner = fc_str(d->obj, "owner");
 	struct customer *c;
 	char *key;
 
@@ -90,9 +83,19 @@ static void device_free(struct device *d)
 	free(d);
 }
 
+struct device *fleet_device(const struct fleet *f, const char *id)
+{
+	char *key = fc_lower(id);
+	struct device *d = hmap_get(&f->device_by_id, key);
+
+	free(key);
+	return d;
+}
+
 void device_remove(struct fleet *f, struct device *d)
 {
 	device_detach_customer(d);
+	order_remove(d->product, d);
 	ptrs_remove((void **)d->product->devices, &d->product->ndevices, d);
 	hmap_remove(&f->device_by_id, d->id);
 	device_free(d);
@@ -109,7 +112,7 @@ static void customer_free(struct customer *c)
 
 void customer_remove(struct product *p, struct customer *c)
 {
-	char *key = fc_lower(str_field(c->obj, "username"));
+	char *key = fc_lower(fc_str(c->obj, "username"));
 
 	hmap_remove(&p->customer_by_user, key);
 	free(key);
@@ -117,20 +120,45 @@ void customer_remove(struct product *p, struct customer *c)
 	customer_free(c);
 }
 
-void sim_remove(struct product *p, struct sim *s)
+void sim_remove(struct fleet *f, struct product *p, struct sim *s)
 {
-	hmap_remove(&p->sim_by_iccid, str_field(s->obj, "iccid"));
+	if (s->pending)
+		f->pending_sims--;
+	hmap_remove(&p->sim_by_iccid, fc_str(s->obj, "iccid"));
 	ptrs_remove((void **)p->sims, &p->nsims, s);
 	cJSON_Delete(s->obj);
 	free(s);
 }
 
-void instance_remove(struct ledger *l, struct instance *in)
+void instance_keep_version(struct ledger *l, const struct instance *in)
+{
+	static const char *const keep[] = { "data", "created_at", "updated_at" };
+	cJSON *v = cJSON_CreateObject();
+	char now[32];
+
+	for (size_t i = 0; i < sizeof(keep) / sizeof(*keep); i++) {
+		const cJSON *it = cJSON_GetObjectItemCaseSensitive(in->obj, keep[i]);
+
+		if (it)
+			cJSON_AddItemToObject(v, keep[i], cJSON_Duplicate(it, 1));
+	}
+	fc_now_iso(now);
+	cJSON_AddStringToObject(v, "replaced_at", now);
+	cJSON_AddItemToArray(kstore_add(&l->versions, in->scope_value), v);
+}
+
+static void instance_drop(struct ledger *l, struct instance *in)
 {
 	hmap_remove(&l->by_scope, in->scope_value);
 	ptrs_remove((void **)l->instances, &l->ninstances, in);
 	cJSON_Delete(in->obj);
 	free(in);
+}
+
+void instance_remove(struct ledger *l, struct instance *in)
+{
+	instance_keep_version(l, in);
+	instance_drop(l, in);
 }
 
 /* Iterates over an array while detaching each element (O(1) each). */
@@ -144,7 +172,7 @@ static int load_customers(struct product *p, cJSON *arr, const char *path)
 	int ret = 0;
 
 	for_each_detached(it, arr, next) {
-		const char *user = str_field(it, "username");
+		const char *user = fc_str(it, "username");
 		struct customer *c;
 		char *key;
 
@@ -178,13 +206,65 @@ static int load_customers(struct product *p, cJSON *arr, const char *path)
 	return ret;
 }
 
+/*
+ * Moves obj[field] (an array of records) into ks under key. Returns -1 if
+ * it is there but not an array.
+ */
+static int take_records(cJSON *obj, const char *field, struct kstore *ks,
+			const char *key)
+{
+	cJSON *arr = cJSON_DetachItemFromObjectCaseSensitive(obj, field);
+
+	if (!arr)
+		return 0;
+	if (!cJSON_IsArray(arr)) {
+		cJSON_Delete(arr);
+		return -1;
+	}
+	kstore_append(ks, key, arr);
+	return 0;
+}
+
+/* Moves {key: [records]} maps (as the state dump writes them) into ks. */
+static int take_record_map(cJSON *obj, const char *field, struct kstore *ks,
+			   int lower)
+{
+	cJSON *map = cJSON_GetObjectItemCaseSensitive(obj, field);
+	int ret = 0;
+
+	if (!map)
+		return 0;
+	if (!cJSON_IsObject(map))
+		ret = -1;
+	for (cJSON *it = cJSON_IsObject(map) ? map->child : NULL; it; it = it->next) {
+		char *key = lower ? fc_lower(it->string) : fc_xstrdup(it->string);
+
+		if (!cJSON_IsArray(it))
+			ret = -1;
+		else
+			kstore_append(ks, key, cJSON_Duplicate(it, 1));
+		free(key);
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(obj, field);
+	return ret;
+}
+
+static int64_t heard_ms(const cJSON *obj)
+{
+	const char *s = fc_str(obj, "last_heard");
+	int64_t ms;
+
+	return s && !fc_parse_iso(s, &ms) ? ms : INT64_MIN;
+}
+
 static int load_devices(struct fleet *f, struct product *p, cJSON *arr,
 			const char *path)
 {
 	int ret = 0;
 
 	for_each_detached(it, arr, next) {
-		const char *id = str_field(it, "id");
+		const char *id = fc_str(it, "id");
+		const cJSON *lh = cJSON_GetObjectItemCaseSensitive(it, "last_heard");
 		struct device *d;
 		char *key;
 
@@ -200,6 +280,11 @@ static int load_devices(struct fleet *f, struct product *p, cJSON *arr,
 			ret = load_error(path, "duplicate device id");
 			continue;
 		}
+		if (lh && !cJSON_IsNull(lh) && heard_ms(it) == INT64_MIN)
+			ret = load_error(path, "a device's \"last_heard\" must be an ISO 8601 date");
+		if (take_records(it, "locations", &p->locations, key) ||
+		    take_records(it, "vitals", &f->vitals, key))
+			ret = load_error(path, "device \"locations\" and \"vitals\" must be arrays");
 		cJSON_DeleteItemFromObjectCaseSensitive(it, "product_id");
 		if (!cJSON_GetObjectItemCaseSensitive(it, "owner"))
 			cJSON_AddNullToObject(it, "owner");
@@ -208,6 +293,8 @@ static int load_devices(struct fleet *f, struct product *p, cJSON *arr,
 		d->id = key;
 		d->product = p;
 		d->customer = NULL;
+		d->seq = p->next_seq++;
+		d->heard_ms = heard_ms(it);
 		hmap_put(&f->device_by_id, key, d);
 		fc_grow((void **)&p->devices, &p->adevices, p->ndevices,
 			sizeof(*p->devices));
@@ -222,7 +309,7 @@ static int load_sims(struct product *p, cJSON *arr, const char *path)
 	int ret = 0;
 
 	for_each_detached(it, arr, next) {
-		const char *iccid = str_field(it, "iccid");
+		const char *iccid = fc_str(it, "iccid");
 		struct sim *s;
 
 		if (!cJSON_IsObject(it) || !iccid ||
@@ -234,6 +321,7 @@ static int load_sims(struct product *p, cJSON *arr, const char *path)
 		if (!cJSON_GetObjectItemCaseSensitive(it, "status"))
 			cJSON_AddStringToObject(it, "status", "active");
 		s = fc_xmalloc(sizeof(*s));
+		memset(s, 0, sizeof(*s));
 		s->obj = it;
 		hmap_put(&p->sim_by_iccid, iccid, s);
 		fc_grow((void **)&p->sims, &p->asims, p->nsims, sizeof(*p->sims));
@@ -245,7 +333,7 @@ static int load_sims(struct product *p, cJSON *arr, const char *path)
 static int load_product(struct fleet *f, cJSON *it, const char *path)
 {
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(it, "id");
-	const char *slug = str_field(it, "slug");
+	const char *slug = fc_str(it, "slug");
 	cJSON *arr;
 	struct product *p;
 	int ret = 0;
@@ -260,6 +348,24 @@ static int load_product(struct fleet *f, cJSON *it, const char *path)
 	p->slug = slug ? fc_xstrdup(slug) : NULL;
 	hmap_init(&p->customer_by_user);
 	hmap_init(&p->sim_by_iccid);
+	pthread_mutex_init(&p->order_lock, NULL);
+	kstore_init(&p->locations);
+	p->config = cJSON_DetachItemFromObjectCaseSensitive(it, "config");
+	if (p->config && !cJSON_IsObject(p->config)) {
+		cJSON_Delete(p->config);
+		p->config = NULL;
+		ret = load_error(path, "a product's \"config\" must be an object");
+	}
+	p->integrations = cJSON_DetachItemFromObjectCaseSensitive(it, "integrations");
+	if (!p->integrations) {
+		p->integrations = cJSON_CreateArray();
+	} else if (!cJSON_IsArray(p->integrations)) {
+		cJSON_Delete(p->integrations);
+		p->integrations = cJSON_CreateArray();
+		ret = load_error(path, "a product's \"integrations\" must be an array");
+	}
+	if (take_record_map(it, "locations", &p->locations, 1))
+		ret = load_error(path, "a product's \"locations\" must map device ids to arrays");
 	fc_grow((void **)&f->products, &f->aproducts, f->nproducts,
 		sizeof(*f->products));
 	f->products[f->nproducts++] = p;
@@ -288,25 +394,28 @@ static int load_ledger(struct fleet *f, cJSON *it, const char *path)
 	cJSON *arr;
 	int ret = 0;
 
-	if (!cJSON_IsObject(it) || !str_field(it, "name")) {
+	if (!cJSON_IsObject(it) || !fc_str(it, "name")) {
 		cJSON_Delete(it);
 		return load_error(path, "a ledger needs a \"name\"");
 	}
-	if (!str_field(it, "scope"))
+	if (!fc_str(it, "scope"))
 		cJSON_AddStringToObject(it, "scope", "Device");
 	l = fc_xmalloc(sizeof(*l));
 	memset(l, 0, sizeof(*l));
 	arr = cJSON_DetachItemFromObjectCaseSensitive(it, "instances");
 	l->obj = it;
-	l->name = str_field(it, "name");
-	l->scope = str_field(it, "scope");
+	l->name = fc_str(it, "name");
+	l->scope = fc_str(it, "scope");
 	hmap_init(&l->by_scope);
+	kstore_init(&l->versions);
+	if (take_record_map(it, "versions", &l->versions, 0))
+		ret = load_error(path, "a ledger's \"versions\" must map scope values to arrays");
 	fc_grow((void **)&f->ledgers, &f->aledgers, f->nledgers,
 		sizeof(*f->ledgers));
 	f->ledgers[f->nledgers++] = l;
 
 	for_each_detached(in, arr, next) {
-		const char *sv = str_field(in, "scope_value");
+		const char *sv = fc_str(in, "scope_value");
 		struct instance *inst;
 
 		if (!cJSON_IsObject(in) || !sv ||
@@ -314,6 +423,11 @@ static int load_ledger(struct fleet *f, cJSON *it, const char *path)
 			cJSON_Delete(in);
 			ret = load_error(path,
 					 "an instance needs a unique \"scope_value\"");
+			continue;
+		}
+		if (take_records(in, "versions", &l->versions, sv)) {
+			cJSON_Delete(in);
+			ret = load_error(path, "an instance's \"versions\" must be an array");
 			continue;
 		}
 		if (!cJSON_GetObjectItemCaseSensitive(in, "data"))
@@ -346,6 +460,7 @@ int fleet_load(struct fleet *f, const char *path)
 	memset(f, 0, sizeof(*f));
 	pthread_rwlock_init(&f->lock, NULL);
 	hmap_init(&f->device_by_id);
+	kstore_init(&f->vitals);
 	if (!text) {
 		fprintf(stderr, "fakecloud: cannot read '%s': %s\n", path,
 			strerror(errno));
@@ -362,6 +477,14 @@ int fleet_load(struct fleet *f, const char *path)
 		f->token = fc_xstrdup(tok->valuestring);
 	f->token_scopes = cJSON_DetachItemFromObjectCaseSensitive(root,
 								  "token_scopes");
+	tok = cJSON_GetObjectItemCaseSensitive(root, "token_expires_at");
+	if (cJSON_IsString(tok) &&
+	    !fc_parse_iso(tok->valuestring, &f->token_expires_ms))
+		f->token_expires_at = fc_xstrdup(tok->valuestring);
+	else if (tok && !cJSON_IsNull(tok))
+		ret = load_error(path, "\"token_expires_at\" must be an ISO 8601 date");
+	if (take_record_map(root, "vitals", &f->vitals, 1))
+		ret = load_error(path, "\"vitals\" must map device ids to arrays");
 	arr = cJSON_GetObjectItemCaseSensitive(root, "products");
 	for_each_detached(it, arr, next)
 		if (load_product(f, it, path))
@@ -384,7 +507,12 @@ void fleet_release(struct fleet *f)
 		while (p->ncustomers)
 			customer_remove(p, p->customers[p->ncustomers - 1]);
 		while (p->nsims)
-			sim_remove(p, p->sims[p->nsims - 1]);
+			sim_remove(f, p, p->sims[p->nsims - 1]);
+		order_release(p);
+		pthread_mutex_destroy(&p->order_lock);
+		kstore_release(&p->locations);
+		cJSON_Delete(p->config);
+		cJSON_Delete(p->integrations);
 		free(p->devices);
 		free(p->customers);
 		free(p->sims);
@@ -398,16 +526,19 @@ void fleet_release(struct fleet *f)
 		struct ledger *l = f->ledgers[i];
 
 		while (l->ninstances)
-			instance_remove(l, l->instances[l->ninstances - 1]);
+			instance_drop(l, l->instances[l->ninstances - 1]);
 		free(l->instances);
 		hmap_release(&l->by_scope);
+		kstore_release(&l->versions);
 		cJSON_Delete(l->obj);
 		free(l);
 	}
 	free(f->products);
 	free(f->ledgers);
 	hmap_release(&f->device_by_id);
+	kstore_release(&f->vitals);
 	cJSON_Delete(f->token_scopes);
+	free(f->token_expires_at);
 	free(f->token);
 	pthread_rwlock_destroy(&f->lock);
 }
@@ -436,6 +567,13 @@ cJSON *fleet_dump(const struct fleet *f)
 		a = cJSON_AddArrayToObject(o, "sims");
 		for (size_t j = 0; j < p->nsims; j++)
 			cJSON_AddItemToArray(a, cJSON_Duplicate(p->sims[j]->obj, 1));
+		if (p->config)
+			cJSON_AddItemToObject(o, "config", cJSON_Duplicate(p->config, 1));
+		if (cJSON_GetArraySize(p->integrations))
+			cJSON_AddItemToObject(o, "integrations",
+					      cJSON_Duplicate(p->integrations, 1));
+		if (kstore_count(&p->locations))
+			cJSON_AddItemToObject(o, "locations", kstore_dump(&p->locations));
 		cJSON_AddItemToArray(products, o);
 	}
 	for (size_t i = 0; i < f->nledgers; i++) {
@@ -445,8 +583,12 @@ cJSON *fleet_dump(const struct fleet *f)
 
 		for (size_t j = 0; j < l->ninstances; j++)
 			cJSON_AddItemToArray(a, cJSON_Duplicate(l->instances[j]->obj, 1));
+		if (kstore_count(&l->versions))
+			cJSON_AddItemToObject(o, "versions", kstore_dump(&l->versions));
 		cJSON_AddItemToArray(ledgers, o);
 	}
+	if (kstore_count(&f->vitals))
+		cJSON_AddItemToObject(root, "vitals", kstore_dump(&f->vitals));
 	return root;
 }
 
@@ -481,11 +623,29 @@ struct gen_dev {
 };
 
 /*
+ * Customer c's username: "user00042@example.com", or for the share of
+ * customers that are not named by an email "cust-00002a". The choice hangs
+ * on the seed and c only, so the rest of the fleet does not change with it.
+ */
+static void gen_username(const struct gen_opts *o, long c, char *out,
+			 size_t n)
+{
+	uint64_t h = o->seed ^ ((uint64_t)(c + 1) * 0x9e3779b97f4a7c15ULL);
+
+	if (o->non_email_share > 0 &&
+	    (double)(fc_rand(&h) >> 11) / 9007199254740992.0 < o->non_email_share)
+		snprintf(out, n, "cust-%06lx", (unsigned long)(c + 1));
+	else
+		snprintf(out, n, "user%05ld@example.com", c + 1);
+}
+
+/*
  * Streams the JSON directly: 100,000 devices would need a few hundred MB
  * as a cJSON tree. Every generated string is plain ASCII without quotes,
  * so nothing needs escaping. About 90% of devices are owned (each customer
  * owns 1..max in a row), half are cellular with an active SIM, and every
  * owned device with an even index has a "device-prefs" ledger instance.
+ * --non-email-share names that share of customers "cust-...".
  */
 int fleet_generate(const struct gen_opts *o)
 {
@@ -493,6 +653,8 @@ int fleet_generate(const struct gen_opts *o)
 	struct gen_dev *sims = NULL, *prefs = NULL;
 	size_t nsims, asims = 0, nprefs = 0, aprefs = 0;
 	long dev = 0;
+
+	char user[48];
 
 	if (o->products < 1 || o->customers < 0 || o->devices < 0 ||
 	    o->max_per_customer < 1) {
@@ -512,11 +674,12 @@ int fleet_generate(const struct gen_opts *o)
 		nsims = 0;
 		printf("%s\n{\"id\":%ld,\"slug\":\"product-%ld\",\"customers\":[",
 		       p ? "," : "", 2001 + p, p + 1);
-		for (long c = c0; c < c1; c++)
+		for (long c = c0; c < c1; c++) {
+			gen_username(o, c, user, sizeof(user));
 			printf("%s\n{\"id\":\"c%07ld\",\"username\":"
-			       "\"user%05ld@example.com\",\"full_name\":"
-			       "\"User %ld\"}", c > c0 ? "," : "", c + 1, c + 1,
-			       c + 1);
+			       "\"%s\",\"full_name\":\"User %ld\"}",
+			       c > c0 ? "," : "", c + 1, user, c + 1);
+		}
 		printf("],\"devices\":[");
 		for (long d = d0; d < d1; d++, dev++) {
 			uint64_t r = fc_rand(&rng);
@@ -533,10 +696,11 @@ int fleet_generate(const struct gen_opts *o)
 			g.index = dev;
 			printf("%s\n{\"id\":\"%s\",\"name\":\"device-%06ld\",",
 			       d > d0 ? "," : "", g.id, dev + 1);
-			if (owned)
+			if (owned) {
+				gen_username(o, cust, user, sizeof(user));
 				printf("\"notes\":\"installed for user%05ld\","
-				       "\"owner\":\"user%05ld@example.com\",",
-				       cust + 1, cust + 1);
+				       "\"owner\":\"%s\",", cust + 1, user);
+			}
 			else
 				printf("\"notes\":\"\",\"owner\":null,");
 			if (cell) {

@@ -1,6 +1,9 @@
 /*
- * The Particle endpoints erasectl uses, with Particle's paths, field
- * names, status codes and error bodies (see README.md).
+ * The Particle endpoints erasectl uses, with the paths, field names,
+ * status codes and bodies of Particle's published API description
+ * (README.md "Conformance"): products, devices, customers, SIMs, the token
+ * and the request router. Ledger routes are in routes_ledger.c, the other
+ * per-device stores in routes_device.c.
  */
 #include "fakecloud.h"
 
@@ -28,7 +31,7 @@ void reply_error(struct reply *out, unsigned status, const char *msg)
 	reply_json(out, status, o);
 }
 
-static void reply_ok(struct reply *out)
+void reply_ok(struct reply *out)
 {
 	cJSON *o = cJSON_CreateObject();
 
@@ -36,35 +39,21 @@ static void reply_ok(struct reply *out)
 	reply_json(out, 200, o);
 }
 
-static void reply_empty(struct reply *out, unsigned status)
+void reply_empty(struct reply *out, unsigned status)
 {
 	out->status = status;
 	out->body = NULL;
 	out->content_type = NULL;
 }
 
-/* Adds key=val, replacing an existing key (takes ownership of val). */
-static void set_field(cJSON *o, const char *key, cJSON *val)
+void reply_text(struct reply *out, unsigned status, const char *text)
 {
-	if (cJSON_GetObjectItemCaseSensitive(o, key))
-		cJSON_ReplaceItemInObjectCaseSensitive(o, key, val);
-	else
-		cJSON_AddItemToObject(o, key, val);
-}
-
-static const char *str_field(const cJSON *obj, const char *key)
-{
-	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-	return cJSON_IsString(it) ? it->valuestring : NULL;
+	out->status = status;
+	out->body = fc_xstrdup(text);
+	out->content_type = "text/plain; charset=utf-8";
 }
 
 /* ---- paging ---- */
-struct paging {
-	long page;
-	long per_page;
-};
-
 static long parse_long(const char *s, long def)
 {
 	char *end;
@@ -76,26 +65,25 @@ static long parse_long(const char *s, long def)
 	return *end || v < 1 ? def : v;
 }
 
-static void paging_parse(const struct query *q, struct paging *pg)
+void paging_parse(const struct query *q, struct paging *pg, long def)
 {
 	const char *pp = query_get(q, "perPage");
 
 	if (!pp)
 		pp = query_get(q, "per_page");
 	pg->page = parse_long(query_get(q, "page"), 1);
-	pg->per_page = parse_long(pp, 25);
+	pg->per_page = parse_long(pp, def);
 	if (pg->per_page > 100)
 		pg->per_page = 100;
 }
 
-static long total_pages(size_t n, long per_page)
+long total_pages(size_t n, long per_page)
 {
 	return (long)((n + (size_t)per_page - 1) / (size_t)per_page);
 }
 
-/* [*first, *last) of n items on this page. */
-static void page_slice(const struct paging *pg, size_t n, size_t *first,
-		       size_t *last)
+void page_slice(const struct paging *pg, size_t n, size_t *first,
+		size_t *last)
 {
 	size_t start = (size_t)(pg->page - 1) * (size_t)pg->per_page;
 
@@ -117,21 +105,36 @@ static cJSON *meta_pages(long pages)
 
 /* ---- devices ---- */
 
+/* Fixture fields that hold other stores' state, never device fields. */
+static int internal_field(const char *k)
+{
+	static const char *const names[] = {
+		"config", "config_pending", "config_schema", "function_calls",
+		"function_results",
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
+		if (!strcmp(k, names[i]))
+			return 1;
+	return 0;
+}
+
 /*
  * A device as the API returns it: documented defaults, then the fixture's
  * fields. The list omits notes (as Particle's list does); unclaimed
- * devices have no owner field.
+ * devices have no owner field; a device never heard from has
+ * "last_heard": null.
  */
 static cJSON *device_json(const struct device *d, int full)
 {
 	const struct product *p = d->product;
 	cJSON *o = cJSON_CreateObject(), *it;
-	const char *iccid = str_field(d->obj, "iccid");
+	const char *iccid = fc_str(d->obj, "iccid");
 
 	cJSON_AddStringToObject(o, "id", d->id);
 	cJSON_AddNullToObject(o, "name");
 	cJSON_AddStringToObject(o, "last_ip_address", "192.0.2.10");
-	cJSON_AddStringToObject(o, "last_heard", DEFAULT_TIME);
+	cJSON_AddNullToObject(o, "last_heard");
 	cJSON_AddStringToObject(o, "last_handshake_at", DEFAULT_TIME);
 	cJSON_AddNumberToObject(o, "product_id", (double)p->id);
 	cJSON_AddFalseToObject(o, "online");
@@ -161,12 +164,15 @@ static cJSON *device_json(const struct device *d, int full)
 					"status", "disabled");
 	}
 	cJSON_ArrayForEach(it, d->obj) {
-		if (!strcmp(it->string, "id") ||
+		if (!strcmp(it->string, "id") || internal_field(it->string) ||
 		    (!full && !strcmp(it->string, "notes")) ||
 		    (!strcmp(it->string, "owner") && cJSON_IsNull(it)))
 			continue;
-		set_field(o, it->string, cJSON_Duplicate(it, 1));
+		fc_set(o, it->string, cJSON_Duplicate(it, 1));
 	}
+	if (full)
+		fc_set(o, "connected", cJSON_CreateBool(cJSON_IsTrue(
+			cJSON_GetObjectItemCaseSensitive(o, "online"))));
 	return o;
 }
 
@@ -177,13 +183,13 @@ static int device_matches(const struct device *d, const struct query *q)
 	if ((v = query_get(q, "deviceId")) && !fc_contains_ci(d->id, v))
 		return 0;
 	if ((v = query_get(q, "deviceName"))) {
-		const char *name = str_field(d->obj, "name");
+		const char *name = fc_str(d->obj, "name");
 
 		if (!name || !fc_contains_ci(name, v))
 			return 0;
 	}
 	if ((v = query_get(q, "serialNumber"))) {
-		const char *sn = str_field(d->obj, "serial_number");
+		const char *sn = fc_str(d->obj, "serial_number");
 
 		if (!sn || !fc_contains_ci(sn, v))
 			return 0;
@@ -217,41 +223,6 @@ static int device_matches(const struct device *d, const struct query *q)
 	return 1;
 }
 
-struct sort_by {
-	const char *attr;	/* deviceName|deviceId|firmwareVersion|lastConnection */
-	int desc;
-};
-
-static const char *sort_key(const struct device *d, const char *attr)
-{
-	const char *k;
-
-	if (!strcmp(attr, "deviceId"))
-		return d->id;
-	k = str_field(d->obj, strcmp(attr, "lastConnection") ? "name" : "last_heard");
-	return k ? k : "";
-}
-
-static int cmp_devices(const void *a, const void *b, void *arg)
-{
-	const struct sort_by *by = arg;
-	const struct device *da = *(struct device *const *)a;
-	const struct device *db = *(struct device *const *)b;
-	int c;
-
-	if (!strcmp(by->attr, "firmwareVersion")) {
-		double fa = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
-			da->obj, "firmware_version"));
-		double fb = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
-			db->obj, "firmware_version"));
-
-		c = (fa > fb) - (fa < fb);
-	} else {
-		c = strcmp(sort_key(da, by->attr), sort_key(db, by->attr));
-	}
-	return by->desc ? -c : c;
-}
-
 static int is_device_id(const char *s)
 {
 	size_t n = strlen(s);
@@ -264,85 +235,134 @@ static int is_device_id(const char *s)
 	return 1;
 }
 
+/* The documented sortAttr values; -1 for anything else. */
+static int sort_attr(const char *s)
+{
+	static const char *const names[] = {
+		[SORT_LAST_CONNECTION] = "lastConnection",
+		[SORT_DEVICE_ID] = "deviceId",
+		[SORT_DEVICE_NAME] = "deviceName",
+		[SORT_FIRMWARE_VERSION] = "firmwareVersion",
+	};
+
+	for (int i = 0; s && i < SORT_COUNT; i++)
+		if (!strcmp(s, names[i]))
+			return i;
+	return -1;
+}
+
+/* shifting_order moves devices unless the list is sorted by device id. */
+static int list_shifts(const struct fleet *f, const struct query *q)
+{
+	return f->bh.shifting_order > 0 &&
+	       sort_attr(query_get(q, "sortAttr")) != SORT_DEVICE_ID;
+}
+
+/* shifting_order: some devices connect (write lock held). */
+static void devices_connect(struct fleet *f, struct product *p)
+{
+	size_t k = (size_t)f->bh.shifting_order, picked = 0;
+	struct device **done;
+
+	if (!p->ndevices)
+		return;
+	if (k > p->ndevices)
+		k = p->ndevices;
+	done = fc_xmalloc(k * sizeof(*done));
+	for (size_t tries = 0; picked < k && tries < 8 * k; tries++) {
+		struct device *d = p->devices[fc_rand(&f->bh_rng) % p->ndevices];
+		size_t i;
+
+		for (i = 0; i < picked && done[i] != d; i++)
+			;
+		if (i == picked)
+			done[picked++] = d;
+	}
+	for (size_t i = 0; i < picked; i++)
+		device_heard_now(done[i]);
+	free(done);
+}
+
 static void list_devices(struct fleet *f, struct product *p,
 			 const struct query *q, struct reply *out)
 {
 	struct paging pg;
-	struct device **match = p->devices, *one;
-	size_t n = p->ndevices, first, last;
+	struct device **order, **match, *one = NULL;
+	size_t n, first, last;
 	const char *id = query_get(q, "deviceId");
-	const char *sattr = query_get(q, "sortAttr");
+	const char *dir = query_get(q, "sortDir");
+	int sort = sort_attr(query_get(q, "sortAttr"));
+	int desc = dir ? !strcmp(dir, "desc") : sort < 0;
 	int filtered = query_get(q, "deviceName") || query_get(q, "serialNumber") ||
 		       query_get(q, "groups") || query_get(q, "quarantined");
 	cJSON *o = cJSON_CreateObject(), *devs, *custs;
 	struct hmap seen;
 
-	paging_parse(q, &pg);
+	paging_parse(q, &pg, 25);
+	if (sort < 0)
+		sort = SORT_LAST_CONNECTION;
 	if (id && is_device_id(id) && !filtered) {
 		/* A full id: O(1) through the index. */
-		char *key = fc_lower(id);
-
-		one = hmap_get(&f->device_by_id, key);
-		free(key);
+		order = NULL;
+		one = product_device(f, p, id);
 		match = &one;
-		n = one && one->product == p;
-	} else if (id || filtered || sattr) {
+		n = one != NULL;
+		desc = 0;
+	} else if (id || filtered) {
+		order = order_get(p, (enum device_sort)sort);
 		match = fc_xmalloc(p->ndevices * sizeof(*match));
 		n = 0;
-		for (size_t i = 0; i < p->ndevices; i++)
-			if (device_matches(p->devices[i], q))
-				match[n++] = p->devices[i];
-		if (sattr && (!strcmp(sattr, "deviceName") ||
-			      !strcmp(sattr, "deviceId") ||
-			      !strcmp(sattr, "firmwareVersion") ||
-			      !strcmp(sattr, "lastConnection"))) {
-			const char *dir = query_get(q, "sortDir");
-			struct sort_by by = { sattr, dir && !strcmp(dir, "desc") };
+		for (size_t i = 0; i < p->ndevices; i++) {
+			struct device *d = order[desc ? p->ndevices - 1 - i : i];
 
-			qsort_r(match, n, sizeof(*match), cmp_devices, &by);
+			if (device_matches(d, q))
+				match[n++] = d;
 		}
+		desc = 0;
+	} else {
+		match = order = order_get(p, (enum device_sort)sort);
+		n = p->ndevices;
 	}
 	page_slice(&pg, n, &first, &last);
 	devs = cJSON_AddArrayToObject(o, "devices");
 	custs = cJSON_AddArrayToObject(o, "customers");
 	hmap_init(&seen);
 	for (size_t i = first; i < last; i++) {
-		const struct device *d = match[i];
+		const struct device *d = match[desc ? n - 1 - i : i];
 		const char *cid;
 
 		cJSON_AddItemToArray(devs, device_json(d, 0));
 		if (!d->customer)
 			continue;
-		cid = str_field(d->customer->obj, "id");
+		cid = fc_str(d->customer->obj, "id");
 		if (cid && !hmap_get(&seen, cid)) {
 			cJSON *c = cJSON_CreateObject();
 
 			hmap_put(&seen, cid, d->customer);
 			cJSON_AddStringToObject(c, "id", cid);
 			cJSON_AddStringToObject(c, "username",
-						str_field(d->customer->obj, "username"));
+						fc_str(d->customer->obj, "username"));
 			cJSON_AddItemToArray(custs, c);
 		}
 	}
 	hmap_release(&seen);
 	cJSON_AddItemToObject(o, "meta", meta_pages(total_pages(n, pg.per_page)));
-	if (match != p->devices && match != &one)
+	if (match != order && match != &one)
 		free(match);
 	reply_json(out, 200, o);
+	if (list_shifts(f, q))
+		devices_connect(f, p);
 }
 
-static struct device *product_device(struct fleet *f, struct product *p,
-				     const char *id)
+struct device *product_device(struct fleet *f, struct product *p,
+			      const char *id)
 {
-	char *key = fc_lower(id);
-	struct device *d = hmap_get(&f->device_by_id, key);
+	struct device *d = fleet_device(f, id);
 
-	free(key);
 	return d && d->product == p ? d : NULL;
 }
 
-/* The request body as a JSON object, or form fields turned into one. */
-static cJSON *body_object(const struct api_req *r)
+cJSON *api_body_object(const struct api_req *r)
 {
 	cJSON *o;
 
@@ -366,14 +386,15 @@ static cJSON *body_object(const struct api_req *r)
 	return o;
 }
 
-static void update_device(struct device *d, const struct api_req *r,
-			  struct reply *out)
+static void update_device(struct fleet *f, struct device *d,
+			  const struct api_req *r, struct reply *out)
 {
 	static const char *const fields[] = {
 		"name", "notes", "groups", "development",
 		"desired_firmware_version",
 	};
-	cJSON *body = body_object(r), *res, *v;
+	cJSON *body = api_body_object(r), *res, *v;
+	const char *name;
 	char now[32];
 	int changed = 0;
 
@@ -412,17 +433,25 @@ static void update_device(struct device *d, const struct api_req *r,
 		reply_error(out, 400, "Nothing to do?");
 		return;
 	}
+	name = fc_str(body, "name");
+	if (name && !*name && f->bh.reject_empty_name) {
+		cJSON_Delete(body);
+		reply_error(out, 400, "name cannot be empty");
+		return;
+	}
 	res = cJSON_CreateObject();
 	cJSON_AddStringToObject(res, "id", d->id);
 	for (size_t i = 0; i < sizeof(fields) / sizeof(*fields); i++) {
 		v = cJSON_GetObjectItemCaseSensitive(body, fields[i]);
 		if (!v)
 			continue;
-		set_field(d->obj, fields[i], cJSON_Duplicate(v, 1));
+		fc_set(d->obj, fields[i], cJSON_Duplicate(v, 1));
 		cJSON_AddItemToObject(res, fields[i], cJSON_Duplicate(v, 1));
 	}
+	if (name)
+		order_invalidate(d->product, SORT_DEVICE_NAME);
 	fc_now_iso(now);
-	set_field(d->obj, "updated_at", cJSON_CreateString(now));
+	fc_set(d->obj, "updated_at", cJSON_CreateString(now));
 	cJSON_AddStringToObject(res, "updated_at", now);
 	cJSON_Delete(body);
 	reply_json(out, 200, res);
@@ -438,19 +467,39 @@ static cJSON *customer_json(const struct customer *c)
 		cJSON_AddNullToObject(o, "full_name");
 	for (size_t i = 0; i < c->ndevices; i++)
 		cJSON_AddItemToArray(devs, cJSON_CreateString(c->devices[i]->id));
-	set_field(o, "devices", devs);
+	fc_set(o, "devices", devs);
 	return o;
 }
 
-static void list_customers(struct product *p, const struct query *q,
-			   struct reply *out)
+/*
+ * The description documents no paging parameters for this list (only an
+ * example shows meta.total_pages); customers_paging picks how the fake
+ * treats page and perPage.
+ */
+static void list_customers(struct fleet *f, struct product *p,
+			   const struct query *q, struct reply *out)
 {
-	struct paging pg;
+	static const char *const keep[] = {
+		"id", "name", "product_id", "last_ip_address", "last_heard",
+		"firmware_version", "online",
+	};
+	struct paging pg, served;
 	size_t first, last;
 	cJSON *o = cJSON_CreateObject(), *custs, *devs;
 
-	paging_parse(q, &pg);
-	page_slice(&pg, p->ncustomers, &first, &last);
+	paging_parse(q, &pg, 25);
+	served = pg;
+	if (f->bh.customers_paging == CUSTOMERS_IGNORE_PAGE)
+		served.page = 1;
+	else if (f->bh.customers_paging == CUSTOMERS_CAP &&
+		 served.per_page > f->bh.customers_cap)
+		served.per_page = f->bh.customers_cap;
+	if (f->bh.customers_paging == CUSTOMERS_WHOLE) {
+		first = 0;
+		last = p->ncustomers;
+	} else {
+		page_slice(&served, p->ncustomers, &first, &last);
+	}
 	custs = cJSON_AddArrayToObject(o, "customers");
 	devs = cJSON_AddArrayToObject(o, "devices");
 	for (size_t i = first; i < last; i++) {
@@ -459,10 +508,6 @@ static void list_customers(struct product *p, const struct query *q,
 		cJSON_AddItemToArray(custs, customer_json(c));
 		for (size_t j = 0; j < c->ndevices; j++) {
 			cJSON *full = device_json(c->devices[j], 0), *d;
-			static const char *const keep[] = {
-				"id", "name", "product_id", "last_ip_address",
-				"last_heard", "firmware_version", "online",
-			};
 
 			d = cJSON_CreateObject();
 			for (size_t k = 0; k < sizeof(keep) / sizeof(*keep); k++) {
@@ -475,18 +520,23 @@ static void list_customers(struct product *p, const struct query *q,
 			cJSON_AddItemToArray(devs, d);
 		}
 	}
-	cJSON_AddItemToObject(o, "meta",
-			      meta_pages(total_pages(p->ncustomers, pg.per_page)));
+	/* total_pages always follows the requested page size. */
+	if (f->bh.customers_paging != CUSTOMERS_WHOLE)
+		cJSON_AddItemToObject(o, "meta",
+				      meta_pages(total_pages(p->ncustomers, pg.per_page)));
 	reply_json(out, 200, o);
 }
 
-static void delete_customer(struct product *p, const char *email,
-			    struct reply *out)
+static void delete_customer(struct fleet *f, struct product *p,
+			    const char *username, struct reply *out)
 {
-	char *key = fc_lower(email);
+	char *key = fc_lower(username);
 	struct customer *c = hmap_get(&p->customer_by_user, key);
 
 	free(key);
+	if (c && f->bh.customer_case_exact &&
+	    strcmp(fc_str(c->obj, "username"), username))
+		c = NULL;
 	if (!c) {
 		reply_error(out, 404, "Customer not found");
 		return;
@@ -498,8 +548,8 @@ static void delete_customer(struct product *p, const char *email,
 /* ---- SIMs ---- */
 static cJSON *sim_json(struct fleet *f, const struct sim *s)
 {
-	const char *iccid = str_field(s->obj, "iccid");
-	const char *last = str_field(s->obj, "last_device_id");
+	const char *iccid = fc_str(s->obj, "iccid");
+	const char *last = fc_str(s->obj, "last_device_id");
 	cJSON *o = cJSON_CreateObject(), *it;
 
 	cJSON_AddStringToObject(o, "_id", iccid);
@@ -511,17 +561,38 @@ static cJSON *sim_json(struct fleet *f, const struct sim *s)
 	cJSON_AddStringToObject(o, "first_activated_on", DEFAULT_TIME);
 	cJSON_AddStringToObject(o, "updated_at", DEFAULT_TIME);
 	if (last) {
-		char *key = fc_lower(last);
-		const struct device *d = hmap_get(&f->device_by_id, key);
-		const char *name = d ? str_field(d->obj, "name") : NULL;
+		const struct device *d = fleet_device(f, last);
+		const char *name = d ? fc_str(d->obj, "name") : NULL;
 
-		free(key);
 		if (name)
-			set_field(o, "last_device_name", cJSON_CreateString(name));
+			fc_set(o, "last_device_name", cJSON_CreateString(name));
 	}
 	cJSON_ArrayForEach(it, s->obj)
-		set_field(o, it->string, cJSON_Duplicate(it, 1));
+		fc_set(o, it->string, cJSON_Duplicate(it, 1));
 	return o;
+}
+
+/* Releases pending SIMs whose delay has passed (write lock held). */
+static void sims_release_due(struct fleet *f)
+{
+	uint64_t now = fc_now_ms();
+
+	for (size_t i = 0; f->pending_sims && i < f->nproducts; i++) {
+		struct product *p = f->products[i];
+
+		for (size_t j = p->nsims; j-- > 0;) {
+			struct sim *s = p->sims[j];
+
+			if (s->pending && s->release_due_ms && now >= s->release_due_ms)
+				sim_remove(f, p, s);
+		}
+	}
+}
+
+/* A pending SIM was shown by a GET: 1 if that was its last one. */
+static int sim_shown(struct sim *s)
+{
+	return s->pending && s->release_gets > 0 && --s->release_gets == 0;
 }
 
 static void list_sims(struct fleet *f, struct product *p,
@@ -532,24 +603,22 @@ static void list_sims(struct fleet *f, struct product *p,
 	const char *dname = query_get(q, "deviceName");
 	struct paging pg;
 	struct sim **match = fc_xmalloc((p->nsims + 1) * sizeof(*match));
-	size_t n = 0, first, last;
+	size_t n = 0, first, last, ngone = 0;
 	cJSON *o = cJSON_CreateObject(), *sims;
 
-	paging_parse(q, &pg);
+	paging_parse(q, &pg, 25);
 	for (size_t i = 0; i < p->nsims; i++) {
 		const cJSON *so = p->sims[i]->obj;
-		const char *last_id = str_field(so, "last_device_id");
+		const char *last_id = fc_str(so, "last_device_id");
 
-		if (iccid && !fc_contains_ci(str_field(so, "iccid"), iccid))
+		if (iccid && !fc_contains_ci(fc_str(so, "iccid"), iccid))
 			continue;
 		if (dev && (!last_id || !fc_contains_ci(last_id, dev)))
 			continue;
 		if (dname) {
-			char *key = last_id ? fc_lower(last_id) : NULL;
-			const struct device *d = key ? hmap_get(&f->device_by_id, key) : NULL;
-			const char *name = d ? str_field(d->obj, "name") : NULL;
+			const struct device *d = last_id ? fleet_device(f, last_id) : NULL;
+			const char *name = d ? fc_str(d->obj, "name") : NULL;
 
-			free(key);
 			if (!name || !fc_contains_ci(name, dname))
 				continue;
 		}
@@ -557,18 +626,25 @@ static void list_sims(struct fleet *f, struct product *p,
 	}
 	page_slice(&pg, n, &first, &last);
 	sims = cJSON_AddArrayToObject(o, "sims");
-	for (size_t i = first; i < last; i++)
+	for (size_t i = first; i < last; i++) {
 		cJSON_AddItemToArray(sims, sim_json(f, match[i]));
+		/* Reuse the front of match for the SIMs that go now. */
+		if (sim_shown(match[i]))
+			match[ngone++] = match[i];
+	}
 	cJSON_AddItemToObject(o, "meta", meta_pages(total_pages(n, pg.per_page)));
+	for (size_t i = 0; i < ngone; i++)
+		sim_remove(f, p, match[i]);
 	free(match);
 	reply_json(out, 200, o);
 }
 
+/* Deactivate, reactivate: 200 without a body, as documented. */
 static void update_sim(struct sim *s, const struct api_req *r,
 		       struct reply *out)
 {
-	cJSON *body = body_object(r);
-	const char *action = body ? str_field(body, "action") : NULL;
+	cJSON *body = api_body_object(r);
+	const char *action = body ? fc_str(body, "action") : NULL;
 	const char *status;
 	char now[32];
 
@@ -587,10 +663,40 @@ static void update_sim(struct sim *s, const struct api_req *r,
 		return;
 	}
 	cJSON_Delete(body);
-	set_field(s->obj, "status", cJSON_CreateString(status));
+	fc_set(s->obj, "status", cJSON_CreateString(status));
 	fc_now_iso(now);
-	set_field(s->obj, "updated_at", cJSON_CreateString(now));
-	reply_ok(out);
+	fc_set(s->obj, "updated_at", cJSON_CreateString(now));
+	reply_empty(out, 200);
+}
+
+/*
+ * Release: 204, or with sim_release_pending 202 "Release pending" and the
+ * SIM stays (status "release_pending") until the delay or its GETs are
+ * used up.
+ */
+static void release_sim(struct fleet *f, struct product *p, struct sim *s,
+			struct reply *out)
+{
+	const struct behaviour *b = &f->bh;
+
+	if (!s->pending && !b->sim_release_delay_ms && !b->sim_release_gets) {
+		sim_remove(f, p, s);
+		reply_empty(out, 204);
+		return;
+	}
+	if (!s->pending) {
+		char now[32];
+
+		s->pending = 1;
+		f->pending_sims++;
+		s->release_due_ms = b->sim_release_delay_ms ?
+			fc_now_ms() + (uint64_t)b->sim_release_delay_ms : 0;
+		s->release_gets = b->sim_release_delay_ms ? 0 : b->sim_release_gets;
+		fc_set(s->obj, "status", cJSON_CreateString("release_pending"));
+		fc_now_iso(now);
+		fc_set(s->obj, "updated_at", cJSON_CreateString(now));
+	}
+	reply_empty(out, 202);
 }
 
 static void sim_routes(struct fleet *f, struct product *p,
@@ -598,6 +704,9 @@ static void sim_routes(struct fleet *f, struct product *p,
 {
 	struct sim *s;
 
+	/* A GET takes the write lock whenever releases are pending. */
+	if (f->pending_sims)
+		sims_release_due(f);
 	if (r->nseg == 3) {
 		if (strcmp(r->method, "GET"))
 			goto not_found;
@@ -616,127 +725,12 @@ static void sim_routes(struct fleet *f, struct product *p,
 
 		cJSON_AddItemToObject(o, "sim", sim_json(f, s));
 		reply_json(out, 200, o);
+		if (sim_shown(s))
+			sim_remove(f, p, s);
 	} else if (!strcmp(r->method, "PUT")) {
 		update_sim(s, r, out);
 	} else if (!strcmp(r->method, "DELETE")) {
-		sim_remove(p, s);
-		reply_empty(out, 204);
-	} else {
-		goto not_found;
-	}
-	return;
-not_found:
-	reply_error(out, 404, "Not found");
-}
-
-/* ---- ledger ---- */
-static cJSON *instance_json(const struct ledger *l, const struct instance *in)
-{
-	cJSON *o = cJSON_CreateObject(), *scope, *it;
-	char *data = cJSON_PrintUnformatted(
-		cJSON_GetObjectItemCaseSensitive(in->obj, "data"));
-
-	cJSON_AddStringToObject(o, "name", l->name);
-	scope = cJSON_AddObjectToObject(o, "scope");
-	cJSON_AddStringToObject(scope, "type", l->scope);
-	cJSON_AddStringToObject(scope, "value", in->scope_value);
-	cJSON_AddNumberToObject(o, "size_bytes", data ? (double)strlen(data) : 0);
-	free(data);
-	cJSON_ArrayForEach(it, in->obj)
-		if (strcmp(it->string, "scope_value"))
-			set_field(o, it->string, cJSON_Duplicate(it, 1));
-	return o;
-}
-
-static void set_instance(struct ledger *l, struct instance *in,
-			 const char *sv, const struct api_req *r,
-			 struct reply *out)
-{
-	cJSON *body = body_object(r), *data, *inst, *o;
-	char now[32];
-
-	inst = body ? cJSON_GetObjectItemCaseSensitive(body, "instance") : NULL;
-	data = cJSON_GetObjectItemCaseSensitive(inst ? inst : body, "data");
-	if (!cJSON_IsObject(data)) {
-		cJSON_Delete(body);
-		reply_error(out, 400, "instance.data must be an object");
-		return;
-	}
-	fc_now_iso(now);
-	if (!in) {
-		in = fc_xmalloc(sizeof(*in));
-		in->obj = cJSON_CreateObject();
-		cJSON_AddStringToObject(in->obj, "scope_value", sv);
-		cJSON_AddObjectToObject(in->obj, "data");
-		cJSON_AddStringToObject(in->obj, "created_at", now);
-		in->scope_value = str_field(in->obj, "scope_value");
-		hmap_put(&l->by_scope, sv, in);
-		fc_grow((void **)&l->instances, &l->ainstances, l->ninstances,
-			sizeof(*l->instances));
-		l->instances[l->ninstances++] = in;
-	}
-	set_field(in->obj, "data", cJSON_Duplicate(data, 1));
-	set_field(in->obj, "updated_at", cJSON_CreateString(now));
-	cJSON_Delete(body);
-	o = cJSON_CreateObject();
-	cJSON_AddItemToObject(o, "instance", instance_json(l, in));
-	reply_json(out, 200, o);
-}
-
-/* seg[i] is "ledgers". */
-static void ledger_routes(struct fleet *f, const struct api_req *r, size_t i,
-			  struct reply *out)
-{
-	struct ledger *l;
-	struct instance *in;
-	size_t rest = r->nseg - i;
-
-	if (rest < 3 || rest > 4 || strcmp(r->seg[i + 2], "instances"))
-		goto not_found;
-	l = fleet_ledger(f, r->seg[i + 1]);
-	if (!l) {
-		reply_error(out, 404, "Ledger not found");
-		return;
-	}
-	if (rest == 3) {
-		struct paging pg;
-		size_t first, last;
-		cJSON *o, *arr, *meta;
-
-		if (strcmp(r->method, "GET"))
-			goto not_found;
-		paging_parse(r->query, &pg);
-		page_slice(&pg, l->ninstances, &first, &last);
-		o = cJSON_CreateObject();
-		arr = cJSON_AddArrayToObject(o, "instances");
-		for (size_t k = first; k < last; k++)
-			cJSON_AddItemToArray(arr, instance_json(l, l->instances[k]));
-		meta = cJSON_AddObjectToObject(o, "meta");
-		cJSON_AddNumberToObject(meta, "page", (double)pg.page);
-		cJSON_AddNumberToObject(meta, "per_page", (double)pg.per_page);
-		cJSON_AddNumberToObject(meta, "total_pages",
-					(double)total_pages(l->ninstances, pg.per_page));
-		cJSON_AddNumberToObject(meta, "total", (double)l->ninstances);
-		reply_json(out, 200, o);
-		return;
-	}
-	in = hmap_get(&l->by_scope, r->seg[i + 3]);
-	if (!strcmp(r->method, "PUT")) {
-		set_instance(l, in, r->seg[i + 3], r, out);
-		return;
-	}
-	if (!in) {
-		reply_error(out, 404, "Ledger instance not found");
-		return;
-	}
-	if (!strcmp(r->method, "GET")) {
-		cJSON *o = cJSON_CreateObject();
-
-		cJSON_AddItemToObject(o, "instance", instance_json(l, in));
-		reply_json(out, 200, o);
-	} else if (!strcmp(r->method, "DELETE")) {
-		instance_remove(l, in);
-		reply_empty(out, 204);
+		release_sim(f, p, s, out);
 	} else {
 		goto not_found;
 	}
@@ -758,7 +752,7 @@ static void device_routes(struct fleet *f, struct product *p,
 		list_devices(f, p, r->query, out);
 		return;
 	}
-	if (r->nseg > 5 || (r->nseg == 5 && strcmp(r->seg[4], "owner")))
+	if (r->nseg > 5)
 		goto not_found;
 	d = product_device(f, p, r->seg[3]);
 	if (!d) {
@@ -766,16 +760,20 @@ static void device_routes(struct fleet *f, struct product *p,
 		return;
 	}
 	if (r->nseg == 5) {
-		if (strcmp(m, "DELETE"))
+		if (!strcmp(m, "POST")) {
+			function_call(f, d, r, r->seg[4], out);
+			return;
+		}
+		if (strcmp(m, "DELETE") || strcmp(r->seg[4], "owner"))
 			goto not_found;
 		/* Unclaim: the device stays in the product. */
 		device_detach_customer(d);
-		set_field(d->obj, "owner", cJSON_CreateNull());
+		fc_set(d->obj, "owner", cJSON_CreateNull());
 		reply_ok(out);
 	} else if (!strcmp(m, "GET")) {
 		reply_json(out, 200, device_json(d, 1));
 	} else if (!strcmp(m, "PUT")) {
-		update_device(d, r, out);
+		update_device(f, d, r, out);
 	} else if (!strcmp(m, "DELETE")) {
 		/* Removal also unclaims; the device leaves the fleet. */
 		device_remove(f, d);
@@ -788,48 +786,79 @@ not_found:
 	reply_error(out, 404, "Not found");
 }
 
+/* GetProduct: the documented fields, then the fixture's. */
+static cJSON *product_json(const struct product *p)
+{
+	cJSON *prod = cJSON_CreateObject(), *it;
+
+	cJSON_AddNumberToObject(prod, "id", (double)p->id);
+	cJSON_AddNumberToObject(prod, "product_id", (double)p->id);
+	cJSON_AddStringToObject(prod, "name", p->slug ? p->slug : "");
+	if (p->slug)
+		cJSON_AddStringToObject(prod, "slug", p->slug);
+	else
+		cJSON_AddNullToObject(prod, "slug");
+	cJSON_AddStringToObject(prod, "description", "");
+	cJSON_AddNumberToObject(prod, "platform_id", 13);
+	cJSON_AddNullToObject(prod, "organization");
+	cJSON_AddFalseToObject(prod, "requires_activation_codes");
+	cJSON_AddStringToObject(prod, "device_protection", "disabled");
+	cJSON_ArrayForEach(it, p->extra)
+		fc_set(prod, it->string, cJSON_Duplicate(it, 1));
+	return prod;
+}
+
 static void product_routes(struct fleet *f, const struct api_req *r,
 			   struct reply *out)
 {
 	struct product *p = fleet_product(f, r->seg[1]);
+	const char *what = r->nseg > 2 ? r->seg[2] : "";
 
 	if (!p) {
 		reply_error(out, 404, "Product not found");
 		return;
 	}
 	if (r->nseg == 2) {
-		cJSON *o = cJSON_CreateObject(), *prod, *it;
+		cJSON *o;
 
 		if (strcmp(r->method, "GET")) {
-			cJSON_Delete(o);
 			reply_error(out, 404, "Not found");
 			return;
 		}
-		prod = cJSON_AddObjectToObject(o, "product");
-		cJSON_AddNumberToObject(prod, "id", (double)p->id);
-		if (p->slug)
-			cJSON_AddStringToObject(prod, "slug", p->slug);
-		cJSON_ArrayForEach(it, p->extra)
-			set_field(prod, it->string, cJSON_Duplicate(it, 1));
+		o = cJSON_CreateObject();
+		cJSON_AddItemToObject(o, "product", product_json(p));
 		reply_json(out, 200, o);
-	} else if (!strcmp(r->seg[2], "customers")) {
+	} else if (!strcmp(what, "customers")) {
 		if (r->nseg == 3 && !strcmp(r->method, "GET"))
-			list_customers(p, r->query, out);
+			list_customers(f, p, r->query, out);
 		else if (r->nseg == 4 && !strcmp(r->method, "DELETE"))
-			delete_customer(p, r->seg[3], out);
+			delete_customer(f, p, r->seg[3], out);
 		else
 			reply_error(out, 404, "Not found");
-	} else if (!strcmp(r->seg[2], "devices")) {
+	} else if (!strcmp(what, "devices")) {
 		device_routes(f, p, r, out);
-	} else if (!strcmp(r->seg[2], "sims")) {
+	} else if (!strcmp(what, "sims")) {
 		sim_routes(f, p, r, out);
-	} else if (!strcmp(r->seg[2], "ledgers")) {
+	} else if (!strcmp(what, "ledgers")) {
 		ledger_routes(f, r, 2, out);
+	} else if (!strcmp(what, "config")) {
+		config_routes(f, p, r, out);
+	} else if (!strcmp(what, "locations")) {
+		location_routes(f, p, r, out);
+	} else if (!strcmp(what, "diagnostics")) {
+		diagnostics_routes(f, p, r, 2, out);
+	} else if (!strcmp(what, "integrations") || !strcmp(what, "webhooks")) {
+		integration_routes(p, r, out);
 	} else {
 		reply_error(out, 404, "Not found");
 	}
 }
 
+/*
+ * GetCurrentAccessToken: the documented fields (expires_in, client,
+ * scopes, orgs) and expires_at, which the example shows. A token without
+ * an expiry (an API user's) has expires_in 0 ("forever").
+ */
 static void token_info(struct fleet *f, struct reply *out)
 {
 	static const char *const scopes[] = {
@@ -837,11 +866,24 @@ static void token_info(struct fleet *f, struct reply *out)
 		"devices:get", "devices:update", "devices:remove",
 		"devices:release", "sims:list", "sims:get", "sims:update",
 		"sims:remove", "ledger.instances:list", "ledger.instances:get",
-		"ledger.instances:remove",
+		"ledger.instances:remove", "ledger.definitions:list",
+		"ledger.definitions:get", "ledger.instances.versions:list",
+		"products:get", "configuration:get", "configuration:update",
+		"devices.function:call", "locations:get",
+		"devices.diagnostics:get", "integrations:list",
+		"integrations:get",
 	};
 	cJSON *o = cJSON_CreateObject();
 
-	cJSON_AddNullToObject(o, "expires_at");
+	if (f->token_expires_at) {
+		int64_t left = (f->token_expires_ms - fc_wall_ms()) / 1000;
+
+		cJSON_AddStringToObject(o, "expires_at", f->token_expires_at);
+		cJSON_AddNumberToObject(o, "expires_in", (double)(left > 0 ? left : 1));
+	} else {
+		cJSON_AddNullToObject(o, "expires_at");
+		cJSON_AddNumberToObject(o, "expires_in", 0);
+	}
 	cJSON_AddStringToObject(o, "client", "fakecloud");
 	if (f->token_scopes)
 		cJSON_AddItemToObject(o, "scopes", cJSON_Duplicate(f->token_scopes, 1));
@@ -855,6 +897,7 @@ static void token_info(struct fleet *f, struct reply *out)
 static void route(struct fleet *f, const struct api_req *r, struct reply *out)
 {
 	const char *m = r->method;
+	struct device *d;
 
 	if (r->nseg == 2 && !strcmp(r->seg[0], "access_tokens") &&
 	    !strcmp(r->seg[1], "current") && !strcmp(m, "GET")) {
@@ -863,29 +906,59 @@ static void route(struct fleet *f, const struct api_req *r, struct reply *out)
 		product_routes(f, r, out);
 	} else if (r->nseg >= 1 && !strcmp(r->seg[0], "ledgers")) {
 		ledger_routes(f, r, 0, out);
-	} else if (r->nseg == 2 && !strcmp(r->seg[0], "devices") &&
-		   !strcmp(m, "GET")) {
-		char *key = fc_lower(r->seg[1]);
-		struct device *d = hmap_get(&f->device_by_id, key);
-
-		free(key);
-		if (d)
-			reply_json(out, 200, device_json(d, 1));
-		else
+	} else if (r->nseg >= 2 && !strcmp(r->seg[0], "diagnostics")) {
+		diagnostics_routes(f, NULL, r, 0, out);
+	} else if ((r->nseg == 2 && !strcmp(m, "GET")) ||
+		   (r->nseg == 3 && !strcmp(m, "POST"))) {
+		if (strcmp(r->seg[0], "devices")) {
+			reply_error(out, 404, "Not found");
+		} else if (!(d = fleet_device(f, r->seg[1]))) {
 			reply_error(out, 404, "Device not found");
+		} else if (r->nseg == 2) {
+			reply_json(out, 200, device_json(d, 1));
+		} else {
+			function_call(f, d, r, r->seg[2], out);
+		}
 	} else {
 		reply_error(out, 404, "Not found");
 	}
+}
+
+/* Reads that change state (behaviour switches) need the write lock. */
+static int read_writes(const struct fleet *f, const struct api_req *r)
+{
+	if (r->nseg < 3 || strcmp(r->seg[0], "products"))
+		return 0;
+	if (!strcmp(r->seg[2], "sims"))
+		return f->pending_sims > 0;
+	return r->nseg == 3 && !strcmp(r->seg[2], "devices") &&
+	       list_shifts(f, r->query);
 }
 
 void api_handle(struct fleet *f, const struct api_req *r, struct reply *out)
 {
 	int write = strcmp(r->method, "GET") && strcmp(r->method, "HEAD");
 
+	if (!write) {
+		pthread_rwlock_rdlock(&f->lock);
+		write = read_writes(f, r);
+		if (write)
+			pthread_rwlock_unlock(&f->lock);
+	}
 	if (write)
 		pthread_rwlock_wrlock(&f->lock);
-	else
-		pthread_rwlock_rdlock(&f->lock);
 	route(f, r, out);
 	pthread_rwlock_unlock(&f->lock);
+}
+
+cJSON *api_state(struct fleet *f)
+{
+	cJSON *o;
+
+	pthread_rwlock_wrlock(&f->lock);
+	if (f->pending_sims)
+		sims_release_due(f);
+	o = fleet_dump(f);
+	pthread_rwlock_unlock(&f->lock);
+	return o;
 }

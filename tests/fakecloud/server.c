@@ -74,6 +74,7 @@ struct timer {
 static struct {
 	struct fleet fleet;
 	char *token;
+	uint64_t bh_seed;	/* shifting_order's dice restart here */
 
 	pthread_mutex_t fault_lock;
 	struct faults faults;
@@ -697,6 +698,9 @@ static int check_token(struct MHD_Connection *c, const struct query *q)
 	/* The deprecated query parameter is refused: it leaks into logs. */
 	if (query_get(q, "access_token") || !h || strncasecmp(h, "Bearer ", 7))
 		return 0;
+	/* "token_expires_at" in the past: an expired token is refused. */
+	if (S.fleet.token_expires_at && fc_wall_ms() >= S.fleet.token_expires_ms)
+		return 0;
 	h += 7;
 	if (strlen(h) != n)
 		return 0;
@@ -714,10 +718,38 @@ static void admin(struct MHD_Connection *c, const char *method,
 	if (!is_loopback(c)) {
 		reply_error(out, 403, "admin endpoints are loopback only");
 	} else if (get && !strcmp(path, "/admin/state")) {
+		reply_json(out, 200, api_state(&S.fleet));
+	} else if (get && !strcmp(path, "/admin/behaviour")) {
 		pthread_rwlock_rdlock(&S.fleet.lock);
-		o = fleet_dump(&S.fleet);
+		o = behaviour_json(&S.fleet.bh);
 		pthread_rwlock_unlock(&S.fleet.lock);
 		reply_json(out, 200, o);
+	} else if (post && !strcmp(path, "/admin/behaviour")) {
+		cJSON *body = cJSON_ParseWithLengthOpts(q->body ? q->body : "",
+							q->len + 1, NULL, 1);
+		struct behaviour b;
+		const char *err = NULL;
+
+		if (behaviour_parse(body, &b, &err)) {
+			char msg[160];
+
+			snprintf(msg, sizeof(msg), "invalid behaviour settings: %.100s",
+				 err);
+			reply_error(out, 400, msg);
+		} else {
+			pthread_rwlock_wrlock(&S.fleet.lock);
+			S.fleet.bh = b;
+			S.fleet.bh_rng = S.bh_seed;
+			pthread_rwlock_unlock(&S.fleet.lock);
+			reply_ok(out);
+		}
+		cJSON_Delete(body);
+	} else if (post && !strncmp(path, "/admin/devices/", 15) && path[15]) {
+		char *id = fc_xstrdup(path + 15);
+
+		fc_unescape(id, 0);
+		api_admin_device(&S.fleet, id, q->body, q->len, out);
+		free(id);
 	} else if (get && !strcmp(path, "/admin/requests")) {
 		o = cJSON_CreateArray();
 		pthread_mutex_lock(&S.log_lock);
@@ -734,7 +766,7 @@ static void admin(struct MHD_Connection *c, const char *method,
 		reply_json(out, 200, o);
 	} else if (post && !strcmp(path, "/admin/reset-log")) {
 		log_clear();
-		reply_json(out, 200, cJSON_Parse("{\"ok\":true}"));
+		reply_ok(out);
 	} else if (get && !strcmp(path, "/admin/stats")) {
 		o = cJSON_CreateObject();
 		pthread_mutex_lock(&S.log_lock);
@@ -770,7 +802,7 @@ static void admin(struct MHD_Connection *c, const char *method,
 			S.window_start = 0;
 			S.window_count = 0;
 			pthread_mutex_unlock(&S.fault_lock);
-			reply_json(out, 200, cJSON_Parse("{\"ok\":true}"));
+			reply_ok(out);
 		}
 		cJSON_Delete(body);
 	} else {
@@ -936,9 +968,11 @@ static void usage(FILE *fp)
 	      "                 --token-file FILE] [--threads N] [--latency-ms N]\n"
 	      "                 [--jitter-ms N] [--rate-limit N --rate-window-ms MS]\n"
 	      "                 [--fail-rate P] [--faults FILE] [--seed N]\n"
+	      "                 [--behaviour FILE] [--behave NAME[=VALUE]]...\n"
 	      "                 [--log FILE] [--max-log N]\n"
 	      "       fakecloud --generate --products N --customers N --devices N\n"
-	      "                 [--seed N] [--max-devices-per-customer N] > fleet.json\n"
+	      "                 [--seed N] [--max-devices-per-customer N]\n"
+	      "                 [--non-email-share P] > fleet.json\n"
 	      "See tests/fakecloud/README.md.\n", fp);
 }
 
@@ -986,6 +1020,26 @@ static int load_faults(const char *path)
 	return 0;
 }
 
+/* --behaviour FILE: its object replaces the switches set so far. */
+static int load_behaviour(const char *path, cJSON **acc)
+{
+	char *text = slurp(path);
+	cJSON *j;
+
+	if (!text)
+		return -1;
+	j = cJSON_Parse(text);
+	free(text);
+	if (!cJSON_IsObject(j)) {
+		fprintf(stderr, "fakecloud: %s: not a JSON object\n", path);
+		cJSON_Delete(j);
+		return -1;
+	}
+	cJSON_Delete(*acc);
+	*acc = j;
+	return 0;
+}
+
 static int parse_num(const char *opt, const char *s, double min, double max,
 		     double *out)
 {
@@ -1025,7 +1079,7 @@ enum {
 	OPT_TOKEN, OPT_TOKEN_FILE, OPT_THREADS, OPT_LATENCY, OPT_JITTER,
 	OPT_RATE, OPT_WINDOW, OPT_FAIL, OPT_FAULTS, OPT_SEED, OPT_LOG,
 	OPT_MAX_LOG, OPT_GENERATE, OPT_PRODUCTS, OPT_CUSTOMERS, OPT_DEVICES,
-	OPT_MAX_PER, OPT_HELP,
+	OPT_MAX_PER, OPT_BEHAVIOUR, OPT_BEHAVE, OPT_NON_EMAIL, OPT_HELP,
 };
 
 int main(int argc, char **argv)
@@ -1053,6 +1107,9 @@ int main(int argc, char **argv)
 		{ "customers", required_argument, NULL, OPT_CUSTOMERS },
 		{ "devices", required_argument, NULL, OPT_DEVICES },
 		{ "max-devices-per-customer", required_argument, NULL, OPT_MAX_PER },
+		{ "behaviour", required_argument, NULL, OPT_BEHAVIOUR },
+		{ "behave", required_argument, NULL, OPT_BEHAVE },
+		{ "non-email-share", required_argument, NULL, OPT_NON_EMAIL },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1060,7 +1117,9 @@ int main(int argc, char **argv)
 	const char *cert_file = NULL, *key_file = NULL;
 	const char *log_file = NULL;
 	char *token = NULL, *cert = NULL, *key = NULL;
-	struct gen_opts gen = { 1, 10, 100, 3, 1 };
+	struct gen_opts gen = { 1, 10, 100, 3, 1, 0 };
+	cJSON *bh = NULL;
+	const char *bh_err = NULL;
 	double port = 0, threads = 2, d;
 	int generate = 0, opt, ret = 1;
 	struct MHD_OptionItem mo[16];
@@ -1081,14 +1140,14 @@ int main(int argc, char **argv)
 		case OPT_FIXTURE: fixture = optarg; break;
 		case OPT_PORT:
 			if (parse_num("--port", optarg, 0, 65535, &port))
-				return 2;
+				goto usage_error;
 			break;
 		case OPT_PORT_FILE: port_file = optarg; break;
 		case OPT_BIND: bind_addr = optarg; break;
 		case OPT_TLS:
 			if (optind >= argc) {
 				fputs("fakecloud: --tls needs CERT and KEY\n", stderr);
-				return 2;
+				goto usage_error;
 			}
 			cert_file = optarg;
 			key_file = argv[optind++];
@@ -1100,96 +1159,125 @@ int main(int argc, char **argv)
 		case OPT_TOKEN_FILE:
 			free(token);
 			if (!(token = slurp(optarg)))
-				return 2;
+				goto usage_error;
 			token[strcspn(token, "\r\n")] = '\0';
 			break;
 		case OPT_THREADS:
 			if (parse_num("--threads", optarg, 1, 64, &threads))
-				return 2;
+				goto usage_error;
 			break;
 		case OPT_LATENCY:
 			if (parse_num("--latency-ms", optarg, 0, 600000, &d))
-				return 2;
+				goto usage_error;
 			S.faults.latency_ms = (long)d;
 			break;
 		case OPT_JITTER:
 			if (parse_num("--jitter-ms", optarg, 0, 600000, &d))
-				return 2;
+				goto usage_error;
 			S.faults.jitter_ms = (long)d;
 			break;
 		case OPT_RATE:
 			if (parse_num("--rate-limit", optarg, 1, 1e9, &d))
-				return 2;
+				goto usage_error;
 			S.faults.rate_requests = (long)d;
 			break;
 		case OPT_WINDOW:
 			if (parse_num("--rate-window-ms", optarg, 1, 3.6e6, &d))
-				return 2;
+				goto usage_error;
 			S.faults.rate_window_ms = (long)d;
 			break;
 		case OPT_FAIL:
 			if (parse_num("--fail-rate", optarg, 0, 1, &S.faults.fail_rate))
-				return 2;
+				goto usage_error;
 			break;
 		case OPT_FAULTS:
 			/* Replaces the fault flags before it; later ones apply on top. */
 			if (load_faults(optarg))
-				return 2;
+				goto usage_error;
 			break;
 		case OPT_SEED:
 			if (parse_num("--seed", optarg, 0, 1e18, &d))
-				return 2;
+				goto usage_error;
 			S.rng = gen.seed = (uint64_t)d;
+			break;
+		case OPT_BEHAVIOUR:
+			/* Replaces the switches before it; --behave after it adds. */
+			if (load_behaviour(optarg, &bh))
+				goto usage_error;
+			break;
+		case OPT_BEHAVE:
+			if (behaviour_flag(&bh, optarg)) {
+				fprintf(stderr, "fakecloud: invalid --behave '%s'\n", optarg);
+				goto usage_error;
+			}
+			break;
+		case OPT_NON_EMAIL:
+			if (parse_num("--non-email-share", optarg, 0, 1,
+				      &gen.non_email_share))
+				goto usage_error;
 			break;
 		case OPT_LOG: log_file = optarg; break;
 		case OPT_MAX_LOG:
 			if (parse_num("--max-log", optarg, 0, 1e9, &d))
-				return 2;
+				goto usage_error;
 			S.max_log = (size_t)d;
 			break;
 		case OPT_GENERATE: generate = 1; break;
 		case OPT_PRODUCTS:
 			if (parse_num("--products", optarg, 1, 1e6, &d))
-				return 2;
+				goto usage_error;
 			gen.products = (long)d;
 			break;
 		case OPT_CUSTOMERS:
 			if (parse_num("--customers", optarg, 0, 1e8, &d))
-				return 2;
+				goto usage_error;
 			gen.customers = (long)d;
 			break;
 		case OPT_DEVICES:
 			if (parse_num("--devices", optarg, 0, 1e8, &d))
-				return 2;
+				goto usage_error;
 			gen.devices = (long)d;
 			break;
 		case OPT_MAX_PER:
 			if (parse_num("--max-devices-per-customer", optarg, 1, 1e6, &d))
-				return 2;
+				goto usage_error;
 			gen.max_per_customer = (long)d;
 			break;
 		case OPT_HELP:
 			usage(stdout);
+			cJSON_Delete(bh);
+			free(token);
 			return 0;
 		default:
 			usage(stderr);
-			return 2;
+			goto usage_error;
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "fakecloud: unexpected argument '%s'\n", argv[optind]);
-		return 2;
+		goto usage_error;
 	}
-	if (generate)
+	if (generate) {
+		cJSON_Delete(bh);
+		free(token);
 		return fleet_generate(&gen) ? 1 : 0;
+	}
 	if (!fixture) {
 		usage(stderr);
-		return 2;
+		goto usage_error;
 	}
 	if (S.faults.rate_requests && !S.faults.rate_window_ms)
 		S.faults.rate_window_ms = 1000;
 	if (fleet_load(&S.fleet, fixture))
 		goto out;
+	S.bh_seed = S.rng ^ 0x6a09e667f3bcc908ULL;
+	S.fleet.bh_rng = S.bh_seed;
+	if (bh && behaviour_parse(bh, &S.fleet.bh, &bh_err)) {
+		fprintf(stderr, "fakecloud: invalid behaviour settings: %s\n",
+			bh_err);
+		ret = 2;
+		goto out;
+	}
 	S.token = token ? token : S.fleet.token ? fc_xstrdup(S.fleet.token) : NULL;
 	token = NULL;
 	if (!S.token || !*S.token) {
@@ -1279,5 +1367,11 @@ out:
 	free(token);
 	free(cert);
 	free(key);
+	cJSON_Delete(bh);
 	return ret;
+usage_error:
+	cJSON_Delete(bh);
+	free(token);
+	faults_release(&S.faults);
+	return 2;
 }

@@ -53,6 +53,21 @@ void fc_grow(void **v, size_t *alloc, size_t n, size_t sz)
 	*v = fc_xrealloc(*v, *alloc * sz);
 }
 
+const char *fc_str(const cJSON *obj, const char *key)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return cJSON_IsString(it) ? it->valuestring : NULL;
+}
+
+void fc_set(cJSON *obj, const char *key, cJSON *val)
+{
+	if (cJSON_GetObjectItemCaseSensitive(obj, key))
+		cJSON_ReplaceItemInObjectCaseSensitive(obj, key, val);
+	else
+		cJSON_AddItemToObject(obj, key, val);
+}
+
 char *fc_lower(const char *s)
 {
 	char *p = fc_xstrdup(s);
@@ -122,6 +137,78 @@ uint64_t fc_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int64_t fc_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Reads exactly n digits at *p; -1 if they are not all digits. */
+static int digits(const char **p, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++, (*p)++) {
+		if (!isdigit((unsigned char)**p))
+			return -1;
+		v = v * 10 + (**p - '0');
+	}
+	return v;
+}
+
+int fc_parse_iso(const char *s, int64_t *ms)
+{
+	struct tm tm;
+	int frac = 0, scale = 1000, off = 0;
+	time_t t;
+
+	memset(&tm, 0, sizeof(tm));
+	if ((tm.tm_year = digits(&s, 4)) < 0 || *s++ != '-' ||
+	    (tm.tm_mon = digits(&s, 2)) < 1 || tm.tm_mon > 12 || *s++ != '-' ||
+	    (tm.tm_mday = digits(&s, 2)) < 1 || tm.tm_mday > 31)
+		return -1;
+	if (*s == 'T' || *s == 't') {
+		s++;
+		if ((tm.tm_hour = digits(&s, 2)) < 0 || tm.tm_hour > 23 ||
+		    *s++ != ':' || (tm.tm_min = digits(&s, 2)) < 0 ||
+		    tm.tm_min > 59 || *s++ != ':' ||
+		    (tm.tm_sec = digits(&s, 2)) < 0 || tm.tm_sec > 60)
+			return -1;
+		if (*s == '.') {
+			s++;
+			if (!isdigit((unsigned char)*s))
+				return -1;
+			for (; isdigit((unsigned char)*s); s++) {
+				if (scale > 1) {
+					scale /= 10;
+					frac += (*s - '0') * scale;
+				}
+			}
+		}
+		if (*s == 'Z' || *s == 'z') {
+			s++;
+		} else if (*s == '+' || *s == '-') {
+			int sign = *s++ == '-' ? -1 : 1, hh, mm;
+
+			if ((hh = digits(&s, 2)) < 0 || *s++ != ':' ||
+			    (mm = digits(&s, 2)) < 0)
+				return -1;
+			off = sign * (hh * 60 + mm);
+		} else {
+			return -1;
+		}
+	}
+	if (*s)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	t = timegm(&tm);
+	*ms = ((int64_t)t - (int64_t)off * 60) * 1000 + frac;
+	return 0;
 }
 
 uint64_t fc_rand(uint64_t *state)
@@ -292,4 +379,88 @@ void query_release(struct query *q)
 	free(q->kv);
 	q->kv = NULL;
 	q->n = q->alloc = 0;
+}
+
+/* ---- keyed record arrays ---- */
+struct kstore_entry {
+	char *key;
+	cJSON *arr;
+};
+
+void kstore_init(struct kstore *ks)
+{
+	hmap_init(&ks->map);
+	ks->v = NULL;
+	ks->n = ks->alloc = 0;
+}
+
+void kstore_release(struct kstore *ks)
+{
+	for (size_t i = 0; i < ks->n; i++) {
+		free(ks->v[i]->key);
+		cJSON_Delete(ks->v[i]->arr);
+		free(ks->v[i]);
+	}
+	free(ks->v);
+	hmap_release(&ks->map);
+	ks->v = NULL;
+	ks->n = ks->alloc = 0;
+}
+
+cJSON *kstore_get(const struct kstore *ks, const char *key)
+{
+	const struct kstore_entry *e = hmap_get(&ks->map, key);
+
+	return e ? e->arr : NULL;
+}
+
+cJSON *kstore_add(struct kstore *ks, const char *key)
+{
+	struct kstore_entry *e = hmap_get(&ks->map, key);
+
+	if (e)
+		return e->arr;
+	e = fc_xmalloc(sizeof(*e));
+	e->key = fc_xstrdup(key);
+	e->arr = cJSON_CreateArray();
+	if (!e->arr) {
+		fputs("fakecloud: out of memory\n", stderr);
+		abort();
+	}
+	hmap_put(&ks->map, key, e);
+	fc_grow((void **)&ks->v, &ks->alloc, ks->n, sizeof(*ks->v));
+	ks->v[ks->n++] = e;
+	return e->arr;
+}
+
+void kstore_append(struct kstore *ks, const char *key, cJSON *arr)
+{
+	cJSON *dst = kstore_add(ks, key), *it, *next;
+
+	for (it = arr ? arr->child : NULL; it; it = next) {
+		next = it->next;
+		cJSON_AddItemToArray(dst, cJSON_DetachItemViaPointer(arr, it));
+	}
+	cJSON_Delete(arr);
+}
+
+size_t kstore_count(const struct kstore *ks)
+{
+	return ks->n;
+}
+
+const char *kstore_key(const struct kstore *ks, size_t i, cJSON **arr)
+{
+	*arr = ks->v[i]->arr;
+	return ks->v[i]->key;
+}
+
+cJSON *kstore_dump(const struct kstore *ks)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	for (size_t i = 0; i < ks->n; i++)
+		cJSON_AddItemToObject(o, ks->v[i]->key,
+				      cJSON_Duplicate(ks->v[i]->arr, 1));
+	return o;
 }
