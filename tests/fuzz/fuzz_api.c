@@ -1,9 +1,10 @@
 /*
  * Fuzzes how the API client takes Particle responses apart: status
  * classification, error bodies (both Particle shapes, redacted into
- * messages), JSON parsing, and pagination's meta.total_pages, through the
- * real client (libcurl, http on loopback) against a tiny in-process server
- * that answers every request with the input.
+ * messages), JSON parsing, and the list walk's proof of completeness
+ * (meta.total_pages, page sizes, repeated items), through the real client
+ * (libcurl, http on loopback) against a tiny in-process server that
+ * answers every request with the input (so every page is the same page).
  *
  * Input: byte 0 picks the status, byte 1 the call, the rest is the body.
  * Also checks that neither a registered secret nor an email survives
@@ -90,15 +91,26 @@ int FUZZ_ENTRY(const uint8_t *data, size_t size)
 
 	switch (data[1] % 4) {
 	case 0:
+	case 1: {
+		struct api_list l;
+		int rc;
+
+		memset(&l, 0, sizeof(l));
+		l.path = data[1] % 4 ? "/v1/products/1/customers?x=1" :
+			"/v1/products/1/devices";
+		l.items = data[1] % 4 ? "customers" : "devices";
+		l.key = data[1] % 4 ? "username" : "id";
+		l.per_page = 1 + data[1] / 4 % 3 * 50;	/* 1, 51, 101 */
+		l.each_page = fa_each_page;
 		fa_pages = 0;
-		api_paginate(fa_api, "/v1/products/1/devices", 100,
-			     fa_each_page, NULL, &result, &status);
+		rc = api_walk(fa_api, &l, &result, &status);
+		/* A walk that passes saw every page it was told of. */
+		if (!rc && result != API_OK)
+			abort();
+		if (rc && result == API_OK && fa_pages < 3)
+			abort();
 		break;
-	case 1:
-		fa_pages = 0;
-		api_paginate(fa_api, "/v1/products/1/customers?x=1", 100,
-			     fa_each_page, NULL, &result, &status);
-		break;
+	}
 	default:
 		api_request_init(&req, data[1] % 4 == 2 ? "GET" : "DELETE");
 		api_path_literal(&req.path, "/v1/products");

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 #include "fuzz.h"
-#include "ledger.h"
+#include "checkpoint.h"
 #include "log.h"
 
 #ifndef FUZZ_ENTRY
@@ -16,17 +16,17 @@ int FUZZ_ENTRY(const uint8_t *data, size_t size);
 
 int FUZZ_ENTRY(const uint8_t *data, size_t size)
 {
-	struct ledger_checkpoint cp, again;
+	struct checkpoint cp, again;
 	struct buf json = BUF_INIT;
 
 	log_setup(LOG_ERROR, 0);
 	memset(&cp, 0, sizeof(cp));
-	if (!ledger_checkpoint_parse((const char *)data, size, "fuzz", &cp)) {
+	if (!checkpoint_parse((const char *)data, size, "fuzz", &cp)) {
 		if (cp.is_signed)
-			ledger_checkpoint_check_signature(&cp, NULL);
-		ledger_checkpoint_json(&cp, &json);
+			checkpoint_check_signature(&cp, NULL);
+		checkpoint_json(&cp, &json);
 		memset(&again, 0, sizeof(again));
-		if (ledger_checkpoint_parse(json.buf, json.len, "fuzz", &again) ||
+		if (checkpoint_parse(json.buf, json.len, "fuzz", &again) ||
 		    again.entries != cp.entries ||
 		    strcmp(again.root, cp.root) || strcmp(again.head, cp.head) ||
 		    strcmp(again.time, cp.time) ||

@@ -9,9 +9,10 @@
 #include <sys/stat.h>
 
 #include "fuzz_server.h"
-#include "commands.h"
+#include "config.h"
 #include "db.h"
 #include "engine.h"
+#include "intake.h"
 #include "ledger.h"
 #include "log.h"
 
@@ -20,7 +21,12 @@
 #endif
 int FUZZ_ENTRY(const uint8_t *data, size_t size);
 
-static struct app fe_app;
+/* The run's configuration and database, made once per process. */
+static struct {
+	struct config cfg;
+	sqlite3 *db;
+} fe_app;
+static struct hmac_key fe_key;
 static char fe_dir[] = "/tmp/erasectl-fuzz-engine.XXXXXX";
 
 static void fe_path(struct buf *b, const char *name)
@@ -32,7 +38,7 @@ static void fe_path(struct buf *b, const char *name)
 static void fe_cleanup(void)
 {
 	static const char *const names[] = { "erasectl.db", "erasectl.db-wal",
-		"erasectl.db-shm", "erasectl.db.lock", "erasectl.key", "token" };
+		"erasectl.db-shm", "erasectl.key", "token" };
 	struct buf p = BUF_INIT;
 	size_t i;
 
@@ -44,27 +50,34 @@ static void fe_cleanup(void)
 	buf_release(&p);
 }
 
-static void fe_add(const char *id, const char *email, const char *device)
+/* Queues a request as enqueue does: validated, with its ledger entry. */
+static void fe_add(const char *id, const char *email, const char *customer,
+		   const char *device)
 {
 	struct queue_request r;
-	char ref[SHA256_HEX_LEN + 1];
-	struct hmac_key key;
+	struct intake_rules rules;
+	struct buf why = BUF_INIT;
+	int gen;
 
+	rules.key = &fe_key;
+	rules.now = time(NULL);
+	rules.products = &fe_app.cfg.products;
 	queue_request_init(&r);
 	r.request_id = xstrdup(id);
 	r.received_at = xstrdup("2026-11-01T00:00:00Z");
-	if (email) {
-		if (hmac_key_load(fe_app.cfg.hmac_key_file, &key) ||
-		    subject_ref_of_email(&key, email, ref))
-			abort();
+	if (email)
 		r.subject_email = xstrdup(email);
-		r.subject_ref = xstrdup(ref);
-	}
+	if (customer)
+		r.subject_customer = xstrdup(customer);
 	if (device)
 		r.device_id = xstrdup(device);
-	if (queue_add(fe_app.db, &r) < 0)
+	if (intake_validate(&r, &rules, &gen, &why) ||
+	    queue_add(fe_app.db, &r) != QUEUE_ADDED ||
+	    queue_ledger_event(fe_app.db, id, r.subject_ref,
+			       LEDGER_EV_ENQUEUED, NULL, "csv"))
 		abort();
 	queue_request_release(&r);
+	buf_release(&why);
 }
 
 static void fe_setup(void)
@@ -99,15 +112,16 @@ static void fe_setup(void)
 		abort();
 	fe_path(&p, "erasectl.key");
 	if (config_set(c, "store", "hmac_key_file", p.buf, "fuzz") ||
-	    hmac_key_create(p.buf) < 0)
+	    hmac_key_create(p.buf) < 0 || hmac_key_load(p.buf, &fe_key))
 		abort();
 	fe_path(&p, "erasectl.db");
 	if (config_set(c, "store", "db", p.buf, "fuzz") ||
 	    db_open(&fe_app.db, p.buf, DB_OPEN_CREATE) || db_begin(fe_app.db))
 		abort();
-	fe_add("R-1", "alice@example.com", NULL);
-	fe_add("R-2", "bob.smith+iot@example.org", NULL);
-	fe_add("R-3", NULL, "0123456789abcdef01234567");
+	fe_add("R-1", "alice@example.com", NULL, NULL);
+	fe_add("R-2", "bob.smith+iot@example.org", NULL, NULL);
+	fe_add("R-3", NULL, NULL, "0123456789abcdef01234567");
+	fe_add("R-4", NULL, "Bob.Smith+iot@Example.org", NULL);
 	if (db_commit(fe_app.db))
 		abort();
 	buf_release(&p);
@@ -132,6 +146,7 @@ static void fe_snapshot(struct buf *out)
 int FUZZ_ENTRY(const uint8_t *data, size_t size)
 {
 	struct engine_opts opts;
+	struct engine_result res;
 	struct buf before = BUF_INIT, after = BUF_INIT;
 	long writes;
 
@@ -142,7 +157,13 @@ int FUZZ_ENTRY(const uint8_t *data, size_t size)
 	fa_set_reply(200, data, size);
 	memset(&opts, 0, sizeof(opts));
 	opts.dry_run = 1;
-	engine_run(&fe_app, &opts);
+	opts.key = &fe_key;
+	engine_result_init(&res);
+	engine_run(&fe_app.cfg, fe_app.db, &opts, &res);
+	/* A dry run sees requests, never finishes or fails one. */
+	if (res.erased || res.not_found || res.failed || res.already_done)
+		abort();
+	engine_result_release(&res);
 	fe_snapshot(&after);
 	if (fa_write_count() != writes || strcmp(before.buf, after.buf))
 		abort();

@@ -1,4 +1,7 @@
-/* Unit tests for the core modules: buf, log redaction, config, digest. */
+/*
+ * Unit tests for the core modules: buf, log redaction, config (the file,
+ * the environment, rate_limit and the base_url rule) and digest.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +18,39 @@
 #include "config.h"
 #include "digest.h"
 #include "log.h"
+#include "fixture.h"
+
+/* Every variable config_load reads, so the caller's cannot leak in. */
+static const char *const config_env[] = {
+	"ERASECTL_CONFIG", "ERASECTL_BASE_URL", "ERASECTL_TOKEN_FILE",
+	"ERASECTL_TOKEN_COMMAND", "ERASECTL_CA_FILE", "ERASECTL_CONCURRENCY",
+	"ERASECTL_RATE_LIMIT", "ERASECTL_TIMEOUT", "ERASECTL_MAX_ATTEMPTS",
+	"ERASECTL_PRODUCTS", "ERASECTL_DEVICE_ACTION",
+	"ERASECTL_CLEAR_DEVICE_FIELDS", "ERASECTL_DEVICE_LEDGERS",
+	"ERASECTL_SIM_ACTION", "ERASECTL_DEADLINE_DAYS", "ERASECTL_DB",
+	"ERASECTL_HMAC_KEY_FILE",
+};
+
+/* The group's fixture, with a clean environment for config_load. */
+static int group_setup(void **state)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(config_env); i++)
+		unsetenv(config_env[i]);
+	return fixture_setup(state);
+}
+
+/* Writes text to <dir>/name; path gets its name. */
+static void write_conf(struct fixture *f, const char *name, const char *text,
+		       struct buf *path)
+{
+	fixture_path(f, name, path);
+	assert_int_equal(util_write_atomic(path->buf, text, strlen(text),
+					   0600), 0);
+}
+
+/* --- buf, strvec, log -------------------------------------------------- */
 
 static void test_buf_basic(void **state)
 {
@@ -103,40 +139,33 @@ static void test_redact_secrets(void **state)
 	buf_release(&out);
 }
 
-static char *write_temp(const char *text)
-{
-	char tmpl[] = "/tmp/erasectl-unit-XXXXXX";
-	int fd = mkstemp(tmpl);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	return xstrdup(tmpl);
-}
+/* --- config ------------------------------------------------------------ */
 
 static void test_config_file(void **state)
 {
+	struct fixture *f = *state;
+	struct buf path = BUF_INIT, want = BUF_INIT;
+	struct base_url u;
 	struct config c;
-	char *path = write_temp(
-		"; comment\n"
-		"[api]\n"
-		"base_url = https://api.example.test  ; trailing comment\n"
-		"concurrency = 16\n"
-		"rate_limit = 12.5\n"
-		"[products]\n"
-		"ids = 1234, acme-thermostat\n"
-		"[policy]\n"
-		"device_action = remove\n"
-		"clear_device_fields = notes\n"
-		"sim_action = release\n"
-		"deadline_days = 28\n"
-		"[store]\n"
-		"db = state.db\n");
 
-	(void)state;
-	unsetenv("ERASECTL_CONCURRENCY");
+	write_conf(f, "full.conf",
+		   "; comment\n"
+		   "[api]\n"
+		   "base_url = https://api.example.test  ; trailing comment\n"
+		   "concurrency = 16\n"
+		   "rate_limit = 12.5\n"
+		   "[products]\n"
+		   "ids = 1234, acme-thermostat\n"
+		   "[policy]\n"
+		   "device_action = remove\n"
+		   "clear_device_fields = notes\n"
+		   "sim_action = release\n"
+		   "deadline_days = 28\n"
+		   "[store]\n"
+		   "db = state.db\n", &path);
 	config_init(&c);
-	assert_int_equal(config_load(&c, path), 0);
+	assert_int_equal(config_load(&c, path.buf), 0);
+	assert_string_equal(c.path, path.buf);
 	assert_string_equal(c.base_url, "https://api.example.test");
 	assert_int_equal(c.concurrency, 16);
 	assert_true(c.rate_limit > 12.4 && c.rate_limit < 12.6);
@@ -145,28 +174,38 @@ static void test_config_file(void **state)
 	assert_int_equal(c.clear_fields.n, 1);
 	assert_int_equal(c.sim_action, SIM_RELEASE);
 	assert_int_equal(c.deadline_days, 28);
-	/* Relative to the file's directory (/tmp). */
-	assert_string_equal(c.db, "/tmp/state.db");
-	assert_int_equal(config_validate(&c), 0);
+	/* Relative to the file's directory. */
+	fixture_path(f, "state.db", &want);
+	assert_string_equal(c.db, want.buf);
+	/* What was loaded passes the base_url rule. */
+	assert_int_equal(config_parse_base_url(c.base_url, "test", &u), 0);
+	assert_string_equal(u.url, "https://api.example.test");
+	assert_false(u.plain_http);
+	base_url_release(&u);
 	config_release(&c);
-	unlink(path);
-	free(path);
+	buf_release(&path);
+	buf_release(&want);
 }
 
 static void test_config_env_overrides_file(void **state)
 {
+	struct fixture *f = *state;
+	struct buf path = BUF_INIT;
 	struct config c;
-	char *path = write_temp("[api]\nconcurrency = 4\n");
 
-	(void)state;
+	write_conf(f, "env.conf", "[api]\nconcurrency = 4\n", &path);
 	setenv("ERASECTL_CONCURRENCY", "9", 1);
 	config_init(&c);
-	assert_int_equal(config_load(&c, path), 0);
+	assert_int_equal(config_load(&c, path.buf), 0);
 	assert_int_equal(c.concurrency, 9);
 	config_release(&c);
+	/* A bad value from the environment fails the load. */
+	setenv("ERASECTL_CONCURRENCY", "0", 1);
+	config_init(&c);
+	assert_int_equal(config_load(&c, path.buf), -1);
+	config_release(&c);
 	unsetenv("ERASECTL_CONCURRENCY");
-	unlink(path);
-	free(path);
+	buf_release(&path);
 }
 
 static void test_config_errors(void **state)
@@ -181,44 +220,187 @@ static void test_config_errors(void **state)
 		"[policy]\ndevice_action = burn\n",
 		"[policy]\nclear_device_fields = name, owner\n",
 		"[api]\nrate_limit = -1\n",
+		"[api]\nrate_limit = nan\n",
+		"[api]\nbase_url = http://api.particle.io\n",
+		"[api]\nbase_url = http://localhost:80@x.invalid/\n",
+		"[api]\nbase_url =\n",
+		"[store]\ndb =\n",
 	};
+	struct fixture *f = *state;
+	struct buf path = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct config c;
+
+		write_conf(f, "bad.conf", bad[i], &path);
+		config_init(&c);
+		if (config_load(&c, path.buf) != -1)
+			fail_msg("config '%s' loads", bad[i]);
+		config_release(&c);
+	}
+	/* A file named on purpose must exist. */
+	fixture_path(f, "missing.conf", &path);
+	{
+		struct config c;
+
+		config_init(&c);
+		assert_int_equal(config_load(&c, path.buf), -1);
+		config_release(&c);
+	}
+	buf_release(&path);
+}
+
+static void test_config_rate_limit(void **state)
+{
+	static const char *const bad[] = {
+		"nan", "NAN", "inf", "-inf", "infinity", "1e-300", "-1",
+		"0.001", "0.0099", "100000.5", "1e6", "", "fast", "5/s",
+	};
+	static const struct { const char *v; double want; } ok[] = {
+		{ "0", 0 }, { "0.5", 0.5 }, { "0.01", 0.01 }, { "30", 30 },
+		{ "100000", 100000 }, { "1e2", 100 },
+	};
+	struct config c;
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct config c;
-		char *path = write_temp(bad[i]);
-
-		config_init(&c);
-		assert_int_equal(config_load(&c, path), -1);
-		config_release(&c);
-		unlink(path);
-		free(path);
+	config_init(&c);
+	for (i = 0; i < ARRAY_SIZE(ok); i++) {
+		assert_int_equal(config_set(&c, "api", "rate_limit", ok[i].v,
+					    "test"), 0);
+		assert_true(c.rate_limit == ok[i].want);
 	}
+	c.rate_limit = 7;
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		if (config_set(&c, "api", "rate_limit", bad[i], "test") != -1)
+			fail_msg("rate_limit '%s' accepted", bad[i]);
+		/* A refused value leaves the setting as it was. */
+		assert_true(c.rate_limit == 7);
+	}
+	config_release(&c);
 }
 
-static void test_config_urls(void **state)
+static void test_config_base_url(void **state)
+{
+	static const struct {
+		const char *in, *url, *host;
+		int plain_http;
+	} ok[] = {
+		{ "https://api.particle.io", "https://api.particle.io",
+		  "api.particle.io", 0 },
+		{ "https://api.particle.io/", "https://api.particle.io",
+		  "api.particle.io", 0 },
+		{ "https://api.example.test:8443/v1/", "https://api.example.test:8443/v1",
+		  "api.example.test:8443", 0 },
+		{ "http://127.0.0.1:8080", "http://127.0.0.1:8080",
+		  "127.0.0.1:8080", 1 },
+		{ "http://127.0.0.1:8080/", "http://127.0.0.1:8080",
+		  "127.0.0.1:8080", 1 },
+		{ "http://127.9.8.7", "http://127.9.8.7", "127.9.8.7", 1 },
+		{ "http://localhost:9", "http://localhost:9", "localhost:9", 1 },
+		{ "http://[::1]:8089", "http://[::1]:8089", "[::1]:8089", 1 },
+		{ "https://127.0.0.1:1", "https://127.0.0.1:1", "127.0.0.1:1",
+		  0 },
+	};
+	static const char *const bad[] = {
+		/* user info: the host libcurl would use is after the '@' */
+		"http://localhost:80@x.invalid/",
+		"http://localhost:x@192.0.2.2:8089/",
+		"http://127.0.0.1@evil.test/",
+		"https://user:pw@api.particle.io",
+		"https://user@api.particle.io",
+		/* a query or a fragment */
+		"https://api.particle.io/?x=1",
+		"https://api.particle.io?x=1",
+		"https://api.particle.io/#f",
+		/* other schemes; plain http to a host that is not loopback */
+		"ftp://127.0.0.1",
+		"file:///etc/passwd",
+		"http://api.particle.io",
+		"http://127.0.0.1.evil.test",
+		"http://127.0.0.1.nip.io:8080",
+		"http://localhost.evil.test",
+		"http://[::2]:80",
+		"http://10.0.0.1",
+		/* not a URL */
+		"not a url",
+		"",
+	};
+	struct fixture *f = *state;
+	struct base_url u;
+	struct buf err = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(ok); i++) {
+		if (config_parse_base_url(ok[i].in, "test", &u))
+			fail_msg("base_url '%s' refused", ok[i].in);
+		assert_string_equal(u.url, ok[i].url);
+		assert_string_equal(u.host, ok[i].host);
+		assert_int_equal(u.plain_http, ok[i].plain_http);
+		/* Normalized: never a trailing '/'. */
+		assert_true(u.url[strlen(u.url) - 1] != '/');
+		base_url_release(&u);
+		assert_null(u.url);
+	}
+	assert_int_equal(fixture_capture_stderr(f), 0);
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		fixture_stderr_reset(f);
+		if (config_parse_base_url(bad[i], "conf:3", &u) != -1)
+			fail_msg("base_url '%s' accepted", bad[i]);
+		assert_null(u.url);
+		assert_null(u.host);
+		buf_reset(&err);
+		fixture_stderr(f, &err);
+		/* Every refusal names where the value came from. */
+		if (!strstr(err.buf, "error: conf:3: "))
+			fail_msg("refusing '%s' said '%s'", bad[i], err.buf);
+	}
+	fixture_stderr_reset(f);
+	config_parse_base_url("http://localhost:80@x.invalid/", "conf:3", &u);
+	buf_reset(&err);
+	fixture_stderr(f, &err);
+	assert_non_null(strstr(err.buf, "user info"));
+	fixture_stderr_reset(f);
+	config_parse_base_url("http://api.particle.io", "conf:3", &u);
+	buf_reset(&err);
+	fixture_stderr(f, &err);
+	assert_non_null(strstr(err.buf, "refusing plain http base_url "
+			       "'http://api.particle.io'"));
+	fixture_restore_stderr(f);
+	buf_release(&err);
+}
+
+static void test_config_set_base_url(void **state)
 {
 	struct config c;
 
 	(void)state;
-	assert_true(config_url_is_loopback("http://127.0.0.1:8080/x"));
-	assert_true(config_url_is_loopback("http://localhost"));
-	assert_true(config_url_is_loopback("http://[::1]:80"));
-	assert_false(config_url_is_loopback("http://127.0.0.1.evil.test"));
-	assert_false(config_url_is_loopback("http://api.particle.io"));
 	config_init(&c);
-	assert_int_equal(config_set(&c, "api", "base_url",
-				    "http://api.particle.io", "test"), 0);
-	assert_int_equal(config_validate(&c), -1);
-	assert_int_equal(config_set(&c, "api", "base_url",
-				    "ftp://127.0.0.1", "test"), 0);
-	assert_int_equal(config_validate(&c), -1);
+	assert_string_equal(c.base_url, "https://api.particle.io");
 	assert_int_equal(config_set(&c, "api", "base_url",
 				    "http://127.0.0.1:9", "test"), 0);
-	assert_int_equal(config_validate(&c), 0);
+	assert_string_equal(c.base_url, "http://127.0.0.1:9");
+	/* Refused values leave the setting alone. */
+	assert_int_equal(config_set(&c, "api", "base_url",
+				    "http://api.particle.io", "test"), -1);
+	assert_int_equal(config_set(&c, "api", "base_url",
+				    "ftp://127.0.0.1", "test"), -1);
+	assert_int_equal(config_set(&c, NULL, "base_url",
+				    "http://localhost:80@x.invalid/", "test"),
+			 -1);
+	assert_int_equal(config_set(&c, "api", "base_url",
+				    "https://api.particle.io/?x=1", "test"), -1);
+	assert_string_equal(c.base_url, "http://127.0.0.1:9");
+	/* Keys are unique across sections, but a wrong section is named. */
+	assert_int_equal(config_set(&c, "store", "base_url",
+				    "https://x.test", "test"), -1);
+	assert_int_equal(config_set(&c, NULL, "base_url",
+				    "https://x.test", "test"), 0);
 	config_release(&c);
 }
+
+/* --- digest ------------------------------------------------------------ */
 
 static void test_sha256_and_hmac(void **state)
 {
@@ -242,30 +424,88 @@ static void test_sha256_and_hmac(void **state)
 
 static void test_subject_ref_normalizes(void **state)
 {
-	struct hmac_key k;
+	struct fixture *f = *state;
 	char a[SHA256_HEX_LEN + 1], b[SHA256_HEX_LEN + 1];
 	char *n;
 
-	(void)state;
-	memset(k.bytes, 7, sizeof(k.bytes));
-	assert_int_equal(subject_ref_of_email(&k, " Alice@Example.COM\t", a), 0);
-	assert_int_equal(subject_ref_of_email(&k, "alice@example.com", b), 0);
+	assert_int_equal(subject_ref_of_email(&f->key, " Alice@Example.COM\t",
+					      a), 0);
+	assert_int_equal(subject_ref_of_email(&f->key, "alice@example.com", b),
+			 0);
 	assert_string_equal(a, b);
 	n = email_normalize("  Bob.Smith+IoT@Example.org ");
 	assert_string_equal(n, "bob.smith+iot@example.org");
 	free(n);
 }
 
+static void test_subject_ref_of_customer(void **state)
+{
+	struct fixture *f = *state;
+	struct hmac_key other;
+	char a[SHA256_HEX_LEN + 1], b[SHA256_HEX_LEN + 1];
+	char e[SHA256_HEX_LEN + 1], want[SHA256_HEX_LEN + 1];
+
+	/* HMAC-SHA256(key, username), computed independently. */
+	assert_int_equal(subject_ref_of_customer(&f->key, "Sensor-Owner.7", a),
+			 0);
+	assert_int_equal(digest_hmac_sha256_hex(f->key.bytes,
+						sizeof(f->key.bytes),
+						"Sensor-Owner.7", 14, want), 0);
+	assert_string_equal(a, want);
+	/* Exact: no trimming, no case folding. */
+	assert_int_equal(subject_ref_of_customer(&f->key, "sensor-owner.7", b),
+			 0);
+	assert_string_not_equal(a, b);
+	assert_int_equal(subject_ref_of_customer(&f->key, " Sensor-Owner.7",
+						 b), 0);
+	assert_string_not_equal(a, b);
+	/* A lower-case email-shaped username has its email's ref. */
+	assert_int_equal(subject_ref_of_customer(&f->key, "alice@example.com",
+						 b), 0);
+	assert_int_equal(subject_ref_of_email(&f->key, "Alice@Example.com", e),
+			 0);
+	assert_string_equal(b, e);
+	/* Another key, another ref. */
+	memset(other.bytes, 8, sizeof(other.bytes));
+	assert_int_equal(subject_ref_of_customer(&other, "Sensor-Owner.7", b),
+			 0);
+	assert_string_not_equal(a, b);
+}
+
+static void test_key_fingerprint(void **state)
+{
+	struct fixture *f = *state;
+	struct hmac_key other;
+	char a[SHA256_HEX_LEN + 1], b[SHA256_HEX_LEN + 1];
+	char want[SHA256_HEX_LEN + 1], keyhex[SHA256_HEX_LEN + 1];
+	static const char label[] = "erasectl key fingerprint v1";
+
+	assert_int_equal(hmac_key_fingerprint(&f->key, a), 0);
+	assert_int_equal(strlen(a), SHA256_HEX_LEN);
+	assert_int_equal(digest_hmac_sha256_hex(f->key.bytes,
+						sizeof(f->key.bytes), label,
+						strlen(label), want), 0);
+	assert_string_equal(a, want);
+	/* Stable for the key; another key has another one. */
+	assert_int_equal(hmac_key_fingerprint(&f->key, b), 0);
+	assert_string_equal(a, b);
+	memset(other.bytes, FIXTURE_KEY_BYTE + 1, sizeof(other.bytes));
+	assert_int_equal(hmac_key_fingerprint(&other, b), 0);
+	assert_string_not_equal(a, b);
+	/* It does not reveal the key. */
+	digest_hex(f->key.bytes, sizeof(f->key.bytes), keyhex);
+	assert_string_not_equal(a, keyhex);
+	assert_null(strstr(a, "0707070707"));
+}
+
 static void test_hmac_key_file(void **state)
 {
-	char dir[] = "/tmp/erasectl-key-XXXXXX";
+	struct fixture *f = *state;
 	struct buf path = BUF_INIT;
 	struct hmac_key k1, k2;
 	struct stat st;
 
-	(void)state;
-	assert_non_null(mkdtemp(dir));
-	buf_addf(&path, "%s/key", dir);
+	fixture_path(f, "new.key", &path);
 	assert_int_equal(hmac_key_create(path.buf), 1);
 	assert_int_equal(stat(path.buf, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
@@ -274,8 +514,14 @@ static void test_hmac_key_file(void **state)
 	assert_int_equal(hmac_key_load(path.buf, &k1), 0);
 	assert_int_equal(hmac_key_load(path.buf, &k2), 0);
 	assert_memory_equal(k1.bytes, k2.bytes, 32);
-	unlink(path.buf);
-	rmdir(dir);
+	/* The fixture's own key file holds its key. */
+	assert_int_equal(hmac_key_load(f->key_path.buf, &k1), 0);
+	assert_memory_equal(k1.bytes, f->key.bytes, 32);
+	/* A file of the wrong size is not a key. */
+	assert_int_equal(util_write_atomic(path.buf, "short", 5, 0600), 0);
+	assert_int_equal(hmac_key_load(path.buf, &k1), -1);
+	hmac_key_wipe(&k1);
+	hmac_key_wipe(&k2);
 	buf_release(&path);
 }
 
@@ -303,13 +549,16 @@ int main(void)
 		cmocka_unit_test(test_config_file),
 		cmocka_unit_test(test_config_env_overrides_file),
 		cmocka_unit_test(test_config_errors),
-		cmocka_unit_test(test_config_urls),
+		cmocka_unit_test(test_config_rate_limit),
+		cmocka_unit_test(test_config_base_url),
+		cmocka_unit_test(test_config_set_base_url),
 		cmocka_unit_test(test_sha256_and_hmac),
 		cmocka_unit_test(test_subject_ref_normalizes),
+		cmocka_unit_test(test_subject_ref_of_customer),
+		cmocka_unit_test(test_key_fingerprint),
 		cmocka_unit_test(test_hmac_key_file),
 		cmocka_unit_test(test_uuid4),
 	};
 
-	log_setup(LOG_ERROR + 0, 0);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, group_setup, fixture_teardown);
 }

@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
+
 #define FUZZ_ENTRY fuzz_config_entry
 #include "../fuzz/fuzz_config.c"
 #undef FUZZ_ENTRY
@@ -81,29 +83,54 @@ static int replay_dir(const char *dir, entry_fn fn)
 	return n;
 }
 
-static void replay(const char *target, entry_fn fn)
+/*
+ * The group's fixture: the fuzz directory to replay from ($FUZZ_DIR, else
+ * tests/fuzz) as its data. The targets set their own log level.
+ */
+static int group_setup(void **state)
 {
-	const char *root = getenv("FUZZ_DIR") ? getenv("FUZZ_DIR") : "tests/fuzz";
+	struct fixture *f;
+	const char *root = getenv("FUZZ_DIR");
+
+	if (fixture_setup(state))
+		return -1;
+	f = *state;
+	f->data = xstrdup(root && *root ? root : "tests/fuzz");
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	if (f)
+		free(f->data);
+	return fixture_teardown(state);
+}
+
+static void replay(void **state, const char *target, entry_fn fn)
+{
+	struct fixture *f = *state;
 	struct buf dir = BUF_INIT;
 	int n;
 
-	buf_addf(&dir, "%s/corpus/%s", root, target);
+	buf_addf(&dir, "%s/corpus/%s", (const char *)f->data, target);
 	n = replay_dir(dir.buf, fn);
 	/* Every target has seeds: none found means a wrong directory. */
 	assert_true(n > 0);
 	buf_reset(&dir);
-	buf_addf(&dir, "%s/regress/%s", root, target);
+	buf_addf(&dir, "%s/regress/%s", (const char *)f->data, target);
 	replay_dir(dir.buf, fn);
 	buf_release(&dir);
 }
 
-static void test_config(void **state) { (void)state; replay("config", fuzz_config_entry); }
-static void test_csv(void **state) { (void)state; replay("csv", fuzz_csv_entry); }
-static void test_opendsr(void **state) { (void)state; replay("opendsr", fuzz_opendsr_entry); }
-static void test_time(void **state) { (void)state; replay("time", fuzz_time_entry); }
-static void test_checkpoint(void **state) { (void)state; replay("checkpoint", fuzz_checkpoint_entry); }
-static void test_api(void **state) { (void)state; replay("api", fuzz_api_entry); }
-static void test_engine(void **state) { (void)state; replay("engine", fuzz_engine_entry); }
+static void test_config(void **state) { replay(state, "config", fuzz_config_entry); }
+static void test_csv(void **state) { replay(state, "csv", fuzz_csv_entry); }
+static void test_opendsr(void **state) { replay(state, "opendsr", fuzz_opendsr_entry); }
+static void test_time(void **state) { replay(state, "time", fuzz_time_entry); }
+static void test_checkpoint(void **state) { replay(state, "checkpoint", fuzz_checkpoint_entry); }
+static void test_api(void **state) { replay(state, "api", fuzz_api_entry); }
+static void test_engine(void **state) { replay(state, "engine", fuzz_engine_entry); }
 
 int main(void)
 {
@@ -117,5 +144,5 @@ int main(void)
 		cmocka_unit_test(test_engine),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

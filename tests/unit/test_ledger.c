@@ -2,7 +2,8 @@
  * Unit tests for the ledger: canonical encoding and hash against values
  * computed independently (Python hashlib), RFC 6962 Merkle roots against
  * the Certificate Transparency test vectors, append/verify on a temporary
- * database, tamper and truncation detection, checkpoint signatures.
+ * database, tamper and truncation detection, checkpoint files and their
+ * signatures, and the checkpoints index.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,9 +19,11 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "checkpoint.h"
 #include "db.h"
 #include "digest.h"
 #include "ledger.h"
+#include "fixture.h"
 
 /* sha256("prev"), sha256("subject"), sha256("") in hex. */
 #define PREV "84fd9bac333ad79154348296204fa7f8c537a96e08983e5f73b3f5aca8e8edf7"
@@ -167,42 +170,6 @@ static void test_merkle_matches_definition(void **state)
 }
 
 /* --- database tests ---------------------------------------------------- */
-
-struct fixture {
-	char path[64];
-	sqlite3 *db;
-};
-
-static int setup_db(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-	int fd;
-
-	snprintf(f->path, sizeof(f->path), "/tmp/test_ledger.XXXXXX");
-	fd = mkstemp(f->path);
-	if (fd < 0)
-		return -1;
-	close(fd);
-	if (db_open(&f->db, f->path, DB_OPEN_CREATE))
-		return -1;
-	*state = f;
-	return 0;
-}
-
-static int teardown_db(void **state)
-{
-	struct fixture *f = *state;
-	char side[80];
-
-	db_close(f->db);
-	unlink(f->path);
-	snprintf(side, sizeof(side), "%s-wal", f->path);
-	unlink(side);
-	snprintf(side, sizeof(side), "%s-shm", f->path);
-	unlink(side);
-	free(f);
-	return 0;
-}
 
 /* Appends n entries ("plan"/"result" pairs of a request) in one tx. */
 static void append_n(sqlite3 *db, int n, char last_hash[SHA256_HEX_LEN + 1])
@@ -481,7 +448,8 @@ static void test_many_connections(void **state)
 
 	/* More connections than cached statement slots, interleaved. */
 	for (i = 0; i < 6; i++)
-		assert_int_equal(db_open(&dbs[i], f->path, DB_OPEN_EXISTING), 0);
+		assert_int_equal(db_open(&dbs[i], f->db_path.buf,
+					 DB_OPEN_EXISTING), 0);
 	for (round = 0; round < 3; round++)
 		for (i = 0; i < 6; i++)
 			append_n(dbs[i], 1, NULL);
@@ -507,117 +475,263 @@ static void write_key(EVP_PKEY *k, const char *path, int public_only)
 	fclose(fp);
 }
 
-static void test_checkpoint_roundtrip(void **state)
+/* Three Ed25519 key files in the fixture: key, its public half, another. */
+struct keys {
+	struct buf key, pub, other;
+};
+
+static void make_keys(struct fixture *f, struct keys *k)
 {
-	char key[] = "/tmp/test_ledger_key.XXXXXX";
-	char pub[] = "/tmp/test_ledger_pub.XXXXXX";
-	char other[] = "/tmp/test_ledger_oth.XXXXXX";
 	EVP_PKEY *k1 = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
 	EVP_PKEY *k2 = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-	struct ledger_checkpoint cp, back;
+
+	assert_non_null(k1);
+	assert_non_null(k2);
+	buf_init(&k->key);
+	buf_init(&k->pub);
+	buf_init(&k->other);
+	fixture_path(f, "sign.pem", &k->key);
+	fixture_path(f, "sign.pub", &k->pub);
+	fixture_path(f, "other.pub", &k->other);
+	write_key(k1, k->key.buf, 0);
+	assert_int_equal(chmod(k->key.buf, 0600), 0);
+	write_key(k1, k->pub.buf, 1);
+	write_key(k2, k->other.buf, 1);
+	EVP_PKEY_free(k1);
+	EVP_PKEY_free(k2);
+}
+
+static void free_keys(struct keys *k)
+{
+	buf_release(&k->key);
+	buf_release(&k->pub);
+	buf_release(&k->other);
+}
+
+static void test_checkpoint_roundtrip(void **state)
+{
+	struct fixture *f = *state;
+	struct keys k;
+	struct checkpoint cp, back;
 	struct buf json = BUF_INIT, msg = BUF_INIT;
 	char *p;
 
-	(void)state;
-	assert_non_null(k1);
-	assert_non_null(k2);
-	close(mkstemp(key));
-	close(mkstemp(pub));
-	close(mkstemp(other));
-	write_key(k1, key, 0);
-	write_key(k1, pub, 1);
-	write_key(k2, other, 1);
-
+	make_keys(f, &k);
 	memset(&cp, 0, sizeof(cp));
 	cp.entries = 1000000;
 	snprintf(cp.root, sizeof(cp.root), "%s", vec_roots[8]);
 	snprintf(cp.head, sizeof(cp.head), "%s", PREV);
 	snprintf(cp.time, sizeof(cp.time), "2026-11-25T18:00:00.000Z");
-	ledger_checkpoint_message(&cp, &msg);
-	assert_string_equal(msg.buf, "erasectl-checkpoint-v1\n1000000\n"
+	checkpoint_message(&cp, &msg);
+	assert_string_equal(msg.buf, CHECKPOINT_MAGIC "\n1000000\n"
 			    "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960"
 			    "cfe370eff4604328\n" PREV "\n"
 			    "2026-11-25T18:00:00.000Z\n");
+	assert_string_equal(CHECKPOINT_MAGIC, "erasectl-checkpoint-v1");
 
 	/* Unsigned round trip. */
-	ledger_checkpoint_json(&cp, &json);
-	assert_int_equal(ledger_checkpoint_parse(json.buf, json.len, "t",
-						 &back), 0);
+	checkpoint_json(&cp, &json);
+	assert_int_equal(checkpoint_parse(json.buf, json.len, "t", &back), 0);
 	assert_int_equal(back.entries, cp.entries);
 	assert_string_equal(back.root, cp.root);
 	assert_string_equal(back.head, cp.head);
 	assert_string_equal(back.time, cp.time);
 	assert_int_equal(back.is_signed, 0);
-	assert_int_equal(ledger_checkpoint_check_signature(&back, NULL), 1);
+	assert_int_equal(checkpoint_check_signature(&back, NULL), 1);
 
 	/* Signed round trip, with the carried key and with a pinned one. */
-	assert_int_equal(ledger_checkpoint_sign(&cp, key), 0);
+	assert_int_equal(checkpoint_sign(&cp, k.key.buf), 0);
 	buf_reset(&json);
-	ledger_checkpoint_json(&cp, &json);
+	checkpoint_json(&cp, &json);
 	assert_non_null(strstr(json.buf, "\"alg\": \"Ed25519\""));
-	assert_int_equal(ledger_checkpoint_parse(json.buf, json.len, "t",
-						 &back), 0);
+	assert_int_equal(checkpoint_parse(json.buf, json.len, "t", &back), 0);
 	assert_int_equal(back.is_signed, 1);
 	assert_memory_equal(back.signature, cp.signature, 64);
-	assert_int_equal(ledger_checkpoint_check_signature(&back, NULL), 0);
-	assert_int_equal(ledger_checkpoint_check_signature(&back, pub), 0);
-	assert_int_equal(ledger_checkpoint_check_signature(&back, key), 0);
-	assert_int_equal(ledger_checkpoint_check_signature(&back, other), 1);
+	assert_memory_equal(back.public_key, cp.public_key, 32);
+	assert_int_equal(checkpoint_check_signature(&back, NULL), 0);
+	assert_int_equal(checkpoint_check_signature(&back, k.pub.buf), 0);
+	assert_int_equal(checkpoint_check_signature(&back, k.key.buf), 0);
+	assert_int_equal(checkpoint_check_signature(&back, k.other.buf), 1);
 
 	/* Any signed field changed: the signature no longer matches. */
 	back.entries--;
-	assert_int_equal(ledger_checkpoint_check_signature(&back, NULL), 1);
+	assert_int_equal(checkpoint_check_signature(&back, NULL), 1);
 	back.entries++;
 	back.root[0] = back.root[0] == '0' ? '1' : '0';
-	assert_int_equal(ledger_checkpoint_check_signature(&back, NULL), 1);
+	assert_int_equal(checkpoint_check_signature(&back, NULL), 1);
+	back.root[0] = cp.root[0];
+	back.time[0] = '1';
+	assert_int_equal(checkpoint_check_signature(&back, NULL), 1);
 
 	/* Malformed files. */
 	p = strstr(json.buf, "\"root\": \"") + 9;
 	*p = 'X';
-	assert_int_equal(ledger_checkpoint_parse(json.buf, json.len, "t",
-						 &back), -1);
-	assert_int_equal(ledger_checkpoint_parse("[]", 2, "t", &back), -1);
-	assert_int_equal(ledger_checkpoint_parse("{\"version\": 2}", 14, "t",
-						 &back), -1);
-	/* A public key cannot sign. */
-	assert_int_equal(ledger_checkpoint_sign(&cp, pub), -1);
+	assert_int_equal(checkpoint_parse(json.buf, json.len, "t", &back), -1);
+	assert_int_equal(checkpoint_parse("[]", 2, "t", &back), -1);
+	assert_int_equal(checkpoint_parse("{\"version\": 2}", 14, "t", &back),
+			 -1);
+	assert_int_equal(checkpoint_parse("", 0, "t", &back), -1);
+	/* A public key cannot sign; a missing one neither. */
+	assert_int_equal(checkpoint_sign(&cp, k.pub.buf), -1);
+	assert_int_equal(checkpoint_sign(&cp, "/nonexistent/key.pem"), -1);
+	/* A pinned key file that cannot be read: -1, not "invalid". */
+	assert_int_equal(checkpoint_check_signature(&cp, "/nonexistent/k.pem"),
+			 -1);
+	assert_int_equal(checkpoint_check_signature(&cp, k.pub.buf), 0);
 
-	unlink(key);
-	unlink(pub);
-	unlink(other);
-	EVP_PKEY_free(k1);
-	EVP_PKEY_free(k2);
+	free_keys(&k);
 	buf_release(&json);
 	buf_release(&msg);
 }
 
+static void test_checkpoint_of_ledger(void **state)
+{
+	struct fixture *f = *state;
+	struct checkpoint cp, back;
+	struct ledger_scan s;
+	struct buf json = BUF_INIT;
+	unsigned char root[SHA256_LEN];
+	char hex[SHA256_HEX_LEN + 1];
+
+	/* An empty ledger: root SHA-256(""), head 64 '0'. */
+	assert_int_equal(ledger_merkle_root(f->db, 0, root), 0);
+	digest_hex(root, SHA256_LEN, hex);
+	assert_string_equal(hex, EMPTY);
+
+	append_n(f->db, 7, NULL);
+	ledger_scan_init(&s);
+	assert_int_equal(ledger_scan(f->db, 5, &s), 0);
+	memset(&cp, 0, sizeof(cp));
+	cp.entries = s.prefix_entries;
+	digest_hex(s.prefix_root, SHA256_LEN, cp.root);
+	snprintf(cp.head, sizeof(cp.head), "%s", s.prefix_head);
+	snprintf(cp.time, sizeof(cp.time), "2026-11-25T18:00:00Z");
+	ledger_scan_release(&s);
+	assert_int_equal(ledger_merkle_root(f->db, 5, root), 0);
+	digest_hex(root, SHA256_LEN, hex);
+	assert_string_equal(cp.root, hex);
+	checkpoint_json(&cp, &json);
+	assert_int_equal(checkpoint_parse(json.buf, json.len, "t", &back), 0);
+	assert_int_equal(back.entries, 5);
+	buf_release(&json);
+}
+
+/* A checkpoint of the ledger's first n entries, as `checkpoint` makes. */
+static void real_checkpoint(sqlite3 *db, int64_t n, struct checkpoint *cp)
+{
+	struct ledger_scan sc;
+
+	ledger_scan_init(&sc);
+	assert_int_equal(ledger_scan(db, n, &sc), 0);
+	assert_int_equal(sc.prefix_entries, n);
+	memset(cp, 0, sizeof(*cp));
+	cp->entries = n;
+	digest_hex(sc.prefix_root, SHA256_LEN, cp->root);
+	memcpy(cp->head, sc.prefix_head, sizeof(cp->head));
+	snprintf(cp->time, sizeof(cp->time), "2026-11-25T18:00:00Z");
+	ledger_scan_release(&sc);
+}
+
+static void test_checkpoint_rows(void **state)
+{
+	struct fixture *f = *state;
+	struct checkpoint cp;
+	struct checkpoint_check chk;
+	struct checkpoint_row row;
+	cJSON *j;
+
+	memset(&row, 0, sizeof(row));
+	j = checkpoint_row_json(&row);
+	assert_true(cJSON_IsNull(j));
+	cJSON_Delete(j);
+
+	append_n(f->db, 30, NULL);
+	real_checkpoint(f->db, 10, &cp);
+	assert_int_equal(checkpoint_row_add(f->db, &cp, "cp-10.json"), 0);
+	real_checkpoint(f->db, 30, &cp);
+	cp.is_signed = 1;
+	assert_int_equal(checkpoint_row_add(f->db, &cp, NULL), 0);
+	real_checkpoint(f->db, 20, &cp);
+	assert_int_equal(checkpoint_row_add(f->db, &cp, "cp-20.json"), 0);
+	/* Claims nothing: a root and head the ledger does not have. */
+	snprintf(cp.root, sizeof(cp.root), "%s", vec_roots[3]);
+	cp.entries = 25;
+	assert_int_equal(checkpoint_row_add(f->db, &cp, "forged.json"), 0);
+	/* Beyond the ledger's end. */
+	real_checkpoint(f->db, 30, &cp);
+	cp.entries = 40;
+	assert_int_equal(checkpoint_row_add(f->db, &cp, "future.json"), 0);
+
+	checkpoint_check_init(&chk);
+	assert_int_equal(checkpoint_check_run(f->db, -1, &chk), 0);
+	assert_int_equal(chk.scan.bad_seq, 0);
+	assert_int_equal(chk.scan.entries, 30);
+	assert_int_equal(chk.nrows, 5);
+	assert_int_equal(chk.bad, 2);
+
+	/* The latest matching row that covers at least min_entries. */
+	checkpoint_check_latest(&chk, 15, &row);
+	assert_true(row.present);
+	assert_int_equal(row.entries, 20);
+	assert_string_equal(row.file, "cp-20.json");
+	assert_false(row.mismatch);
+	checkpoint_row_release(&row);
+	checkpoint_check_latest(&chk, 21, &row);
+	assert_int_equal(row.entries, 30);
+	assert_true(row.is_signed);
+	assert_null(row.file);
+	j = checkpoint_row_json(&row);
+	assert_int_equal(cJSON_GetObjectItem(j, "entries")->valueint, 30);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(j, "signed")));
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(j, "file")));
+	assert_string_equal(cJSON_GetObjectItem(j, "created_at")->valuestring,
+			    "2026-11-25T18:00:00Z");
+	cJSON_Delete(j);
+	checkpoint_row_release(&row);
+	checkpoint_check_latest(&chk, 31, &row);
+	assert_false(row.present);
+	checkpoint_row_release(&row);
+	checkpoint_check_release(&chk);
+
+	/* An edited ledger: the rows past the edit no longer match. */
+	drop_triggers(f->db);
+	assert_int_equal(db_exec(f->db, "UPDATE ledger SET detail = 'x' WHERE "
+				 "seq = 15"), 0);
+	checkpoint_check_init(&chk);
+	assert_int_equal(checkpoint_check_run(f->db, -1, &chk), 0);
+	assert_int_equal(chk.scan.bad_seq, 15);
+	checkpoint_check_latest(&chk, 11, &row);
+	assert_false(row.present);
+	checkpoint_check_latest(&chk, 1, &row);
+	assert_true(row.present);
+	assert_int_equal(row.entries, 10);
+	checkpoint_row_release(&row);
+	checkpoint_check_release(&chk);
+}
+
 int main(void)
 {
+#define DB_TEST(t) cmocka_unit_test_setup_teardown(t, fixture_setup_db, \
+						   fixture_teardown)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_encoding_and_hash),
 		cmocka_unit_test(test_encoding_empty_fields),
 		cmocka_unit_test(test_merkle_rfc6962_vectors),
 		cmocka_unit_test(test_merkle_matches_definition),
-		cmocka_unit_test_setup_teardown(test_append_and_verify,
-						setup_db, teardown_db),
-		cmocka_unit_test_setup_teardown(test_triggers_refuse_update_delete,
-						setup_db, teardown_db),
-		cmocka_unit_test_setup_teardown(test_edit_detected, setup_db,
-						teardown_db),
-		cmocka_unit_test_setup_teardown(test_type_change_detected,
-						setup_db, teardown_db),
-		cmocka_unit_test_setup_teardown(test_rehashed_edit_breaks_link,
-						setup_db, teardown_db),
-		cmocka_unit_test_setup_teardown(test_truncation_and_prefix,
-						setup_db, teardown_db),
-		cmocka_unit_test_setup_teardown(test_pii_refused, setup_db,
-						teardown_db),
-		cmocka_unit_test_setup_teardown(test_timestamps_monotonic,
-						setup_db, teardown_db),
-		cmocka_unit_test_setup_teardown(test_many_connections, setup_db,
-						teardown_db),
-		cmocka_unit_test(test_checkpoint_roundtrip),
+		DB_TEST(test_append_and_verify),
+		DB_TEST(test_triggers_refuse_update_delete),
+		DB_TEST(test_edit_detected),
+		DB_TEST(test_type_change_detected),
+		DB_TEST(test_rehashed_edit_breaks_link),
+		DB_TEST(test_truncation_and_prefix),
+		DB_TEST(test_pii_refused),
+		DB_TEST(test_timestamps_monotonic),
+		DB_TEST(test_many_connections),
+		DB_TEST(test_checkpoint_roundtrip),
+		DB_TEST(test_checkpoint_of_ledger),
+		DB_TEST(test_checkpoint_rows),
 	};
+#undef DB_TEST
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
