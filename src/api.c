@@ -18,7 +18,6 @@
 #define BACKOFF_BASE_MS 250L
 #define BACKOFF_CAP_MS 30000L
 #define RETRY_AFTER_MAX_S 600L
-#define MAX_PAGES 1000000L
 #define MAX_DETAIL 200
 
 /* One submitted request from api_submit until its completion. */
@@ -234,43 +233,18 @@ out:
 
 static int parse_base_url(struct api *api, const char *url)
 {
-	CURLU *u = curl_url();
-	char *scheme = NULL, *host = NULL, *port = NULL;
-	int ret = 0;
+	struct base_url u;
 
-	if (!u)
-		return error("out of memory");
-	if (curl_url_set(u, CURLUPART_URL, url, 0) ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0)) {
-		ret = error("invalid base_url '%s'", url);
-		goto out;
-	}
-	curl_url_get(u, CURLUPART_PORT, &port, 0);
-	if (!strcmp(scheme, "https")) {
-		api->protocols = "https";
-	} else if (!strcmp(scheme, "http") && config_url_is_loopback(url)) {
-		api->protocols = "http,https";
-	} else if (!strcmp(scheme, "http")) {
-		ret = error("refusing plain http base_url '%s': only https is "
-			    "allowed, except for a loopback host", url);
-		goto out;
-	} else {
-		ret = error("base_url '%s' must start with https://", url);
-		goto out;
-	}
-	buf_adds(&api->host, host);
-	if (port)
-		buf_addf(&api->host, ":%s", port);
-	buf_adds(&api->base, url);
-	while (api->base.len && api->base.buf[api->base.len - 1] == '/')
-		buf_setlen(&api->base, api->base.len - 1);
-out:
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(port);
-	curl_url_cleanup(u);
-	return ret;
+	if (config_parse_base_url(url, "base_url", &u))
+		return -1;
+	if (u.plain_http)
+		warning("base_url '%s' is plain http (allowed for a loopback "
+			"host only); use https in production", url);
+	api->protocols = u.plain_http ? "http,https" : "https";
+	buf_adds(&api->host, u.host);
+	buf_adds(&api->base, u.url);
+	base_url_release(&u);
+	return 0;
 }
 
 static void wipe_slist(struct curl_slist *l)
@@ -314,17 +288,11 @@ static int make_headers(struct api *api, const char *token)
 
 int api_init(struct api **out, const struct config *cfg, const char *token)
 {
-	static int curl_ready;
 	struct api *api;
 	const char *env = getenv("ERASECTL_BACKOFF_BASE_MS");
 	unsigned char seed[8];
 
 	*out = NULL;
-	if (!curl_ready) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT))
-			return error("cannot initialize libcurl");
-		curl_ready = 1;
-	}
 	api = xcalloc(1, sizeof(*api));
 	buf_init(&api->base);
 	buf_init(&api->host);
@@ -413,6 +381,11 @@ void api_release(struct api *api)
 	buf_release(&api->host);
 	free(api->ca_file);
 	free(api);
+}
+
+long api_concurrency(const struct api *api)
+{
+	return api->concurrency;
 }
 
 void api_get_stats(const struct api *api, struct api_stats *out)
@@ -517,6 +490,8 @@ static void complete(struct api *api, struct job *j, enum api_result r)
 	req->priv = NULL;
 	free_job(j);
 	api->stats.completed++;
+	if (r != API_OK && r != API_NOT_FOUND)
+		api->stats.failed++;
 	api->outstanding--;
 	if (watch)
 		(*watch)--;
@@ -822,8 +797,7 @@ static void collect(struct api *api)
 	}
 }
 
-/* Drives transfers until *outstanding reaches zero. */
-static int run_until(struct api *api, const long *outstanding)
+int api_run_until(struct api *api, const long *outstanding)
 {
 	while (*outstanding > 0) {
 		CURLMcode mc;
@@ -852,7 +826,7 @@ static int run_until(struct api *api, const long *outstanding)
 
 int api_run(struct api *api)
 {
-	return run_until(api, &api->outstanding);
+	return api_run_until(api, &api->outstanding);
 }
 
 int api_call(struct api *api, struct api_request *req)
@@ -860,7 +834,7 @@ int api_call(struct api *api, struct api_request *req)
 	long n = 1;
 
 	submit_job(api, req, &n);
-	return run_until(api, &n);
+	return api_run_until(api, &n);
 }
 
 cJSON *api_response_json(struct api_request *req)
@@ -890,150 +864,4 @@ cJSON *api_response_json(struct api_request *req)
 		return NULL;
 	}
 	return j;
-}
-
-struct pager {
-	struct api *api;
-	struct buf path;	/* with '?' or '&' ready for parameters */
-	int per_page;
-	long total, next, outstanding;
-	api_page_fn fn;
-	void *ctx;
-	int stopped;		/* a failure or each_page asked to stop */
-	enum api_result result;
-	long status;
-	struct buf error;
-};
-
-static void pager_request(struct pager *pg, struct api_request *req,
-			  long page)
-{
-	api_request_init(req, "GET");
-	buf_addf(&req->path, "%s" "page=%ld&perPage=%d&per_page=%d",
-		 pg->path.buf, page, pg->per_page, pg->per_page);
-}
-
-static void pager_fail(struct pager *pg, struct api_request *req)
-{
-	if (pg->stopped)
-		return;
-	pg->stopped = 1;
-	pg->result = req->result;
-	pg->status = req->status;
-	buf_adds(&pg->error, req->error.buf);
-}
-
-static void pager_submit_next(struct pager *pg);
-
-static void pager_done(struct api_request *req, void *ctx)
-{
-	struct pager *pg = ctx;
-	cJSON *j;
-
-	pg->outstanding--;
-	if (!pg->stopped) {
-		if (req->result != API_OK) {
-			pager_fail(pg, req);
-		} else if (!(j = api_response_json(req))) {
-			pager_fail(pg, req);
-		} else {
-			if (pg->fn(j, pg->ctx)) {
-				pg->stopped = 1;
-				pg->status = req->status;
-			}
-			cJSON_Delete(j);
-		}
-	}
-	api_request_release(req);
-	free(req);
-	pager_submit_next(pg);
-}
-
-static void pager_submit_next(struct pager *pg)
-{
-	/* At most `concurrency` pages queued: memory stays bounded. */
-	while (!pg->stopped && pg->next <= pg->total &&
-	       pg->outstanding < pg->api->concurrency) {
-		struct api_request *req = xmalloc(sizeof(*req));
-
-		pager_request(pg, req, pg->next++);
-		req->done = pager_done;
-		req->ctx = pg;
-		pg->outstanding++;
-		api_submit(pg->api, req);
-	}
-}
-
-static long total_pages(struct api_request *req, const cJSON *page)
-{
-	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(page, "meta");
-	const cJSON *tp = cJSON_GetObjectItemCaseSensitive(meta, "total_pages");
-
-	if (!cJSON_IsObject(meta))
-		return api_bad_response(req, "response has no 'meta' object");
-	if (!cJSON_IsNumber(tp) || tp->valuedouble < 0 ||
-	    tp->valuedouble > MAX_PAGES ||
-	    tp->valuedouble != floor(tp->valuedouble))
-		return api_bad_response(req, "response has no valid "
-					"'meta.total_pages'");
-	return (long)tp->valuedouble;
-}
-
-int api_paginate(struct api *api, const char *path, int per_page,
-		 api_page_fn each_page, void *ctx, enum api_result *result,
-		 long *status)
-{
-	struct pager pg;
-	struct api_request first;
-	cJSON *j = NULL;
-	int ret = 0;
-
-	*result = API_OK;
-	*status = 0;
-	memset(&pg, 0, sizeof(pg));
-	pg.api = api;
-	pg.per_page = per_page;
-	pg.fn = each_page;
-	pg.ctx = ctx;
-	buf_init(&pg.path);
-	buf_init(&pg.error);
-	buf_addf(&pg.path, "%s%c", path, strchr(path, '?') ? '&' : '?');
-
-	pager_request(&pg, &first, 1);
-	if (api_call(api, &first)) {
-		ret = -1;
-		goto out;
-	}
-	*result = first.result;
-	*status = first.status;
-	if (first.result != API_OK || !(j = api_response_json(&first)) ||
-	    (pg.total = total_pages(&first, j)) < 0) {
-		*result = first.result;
-		ret = error("%s", first.error.buf);
-		goto out;
-	}
-	if (each_page(j, ctx)) {
-		ret = -1;
-		goto out;
-	}
-	pg.next = 2;
-	pager_submit_next(&pg);
-	if (run_until(api, &pg.outstanding)) {
-		ret = -1;
-		goto out;
-	}
-	if (pg.stopped) {
-		*status = pg.status;
-		if (pg.error.len) {
-			*result = pg.result;
-			error("%s", pg.error.buf);
-		}
-		ret = -1;
-	}
-out:
-	cJSON_Delete(j);
-	api_request_release(&first);
-	buf_release(&pg.path);
-	buf_release(&pg.error);
-	return ret;
 }

@@ -11,7 +11,7 @@
  *
  * Usage: api_init, then api_submit any number of requests (a done callback
  * may submit more), then api_run until all have completed. api_call is the
- * blocking form for one request. api_call, api_run and api_paginate may be
+ * blocking form for one request. api_call, api_run and api_walk may be
  * called from inside a done callback: the nested call waits only for its
  * own requests (api_run: for everything submitted). done may be NULL. A
  * request may be submitted again once its callback has run, never while
@@ -94,7 +94,8 @@ void api_path_literal(struct buf *path, const char *piece);
 
 /*
  * Creates a client from cfg (base_url, ca_file, concurrency, rate_limit,
- * timeout, max_attempts). token is copied. Returns -1 after an error.
+ * timeout, max_attempts). token is copied. The process must have called
+ * curl_global_init once (main does). Returns -1 after an error.
  */
 int api_init(struct api **out, const struct config *cfg, const char *token);
 void api_release(struct api *api);
@@ -108,12 +109,21 @@ void api_submit(struct api *api, struct api_request *req);
 int api_run(struct api *api);
 /* Submits req and runs until it completes. */
 int api_call(struct api *api, struct api_request *req);
+/*
+ * Drives transfers until *outstanding, a count the caller's done callbacks
+ * decrement, reaches zero (a nested wait for the caller's own requests).
+ */
+int api_run_until(struct api *api, const long *outstanding);
+
+/* The calls in flight at most ([api] concurrency). */
+long api_concurrency(const struct api *api);
 
 /* Counters for progress and benchmarks. */
 struct api_stats {
 	long requests;		/* HTTP attempts sent */
 	long retries;
 	long completed;		/* requests finished (any result) */
+	long failed;		/* finished with an error (not 2xx or 404) */
 };
 void api_get_stats(const struct api *api, struct api_stats *out);
 
@@ -135,19 +145,40 @@ int api_bad_response(struct api_request *req, const char *fmt, ...)
 const char *api_result_name(enum api_result r);
 
 /*
- * Pages through a list endpoint (path without query), requesting page 1,
- * then every page up to meta.total_pages concurrently, with perPage (and
- * per_page) = per_page. each_page is called once per page's parsed body,
- * in any order; return -1 from it to stop. path may already hold a query.
- * A missing or non-numeric meta.total_pages is API_BAD_RESPONSE (a
- * partial listing must not pass for a complete one). Returns 0, or -1
- * with *result / *status set to the failing request's after printing its
- * error; when each_page returned -1, *result is API_OK and nothing more is
- * printed.
+ * Walks a list endpoint (api_walk.c) and proves it saw every item once.
+ * Particle documents page/perPage for some lists and no paging at all for
+ * the customers list, so the walk assumes the least a server may do:
+ *
+ * - page 1 is requested with perPage (and per_page) = per_page. A body
+ *   without "meta" is the whole list, unless it holds exactly per_page
+ *   items: then the next pages are read one by one until a short or empty
+ *   page; a page that repeats earlier items means the server ignores
+ *   "page", and the walk fails (it cannot prove it saw everything).
+ * - with "meta.total_pages" T: when T > 1 and page 1 holds fewer items
+ *   than asked (the server caps the page size), page 1 is asked again with
+ *   that size, so that the server's page numbers and ours agree; pages 2..T
+ *   are read concurrently. Every page must report the same T (and the same
+ *   "meta.total" when given), hold items no other page held, and be full
+ *   unless it is the last; the items must add up to meta.total when given.
+ *
+ * Any violation fails the walk with API_BAD_RESPONSE and a message saying
+ * which page broke which rule. items names the array member of a page
+ * ("devices"), key the member that identifies an item ("id"). each_page is
+ * called once per page's parsed body, in any order; returning -1 stops
+ * the walk. On failure everything each_page saw must be discarded.
+ * Returns 0, or -1 after printing why, with *result / *status set to the
+ * failing request's (API_OK when each_page stopped it).
  */
 typedef int (*api_page_fn)(cJSON *page, void *ctx);
-int api_paginate(struct api *api, const char *path, int per_page,
-		 api_page_fn each_page, void *ctx, enum api_result *result,
-		 long *status);
+struct api_list {
+	const char *path;	/* no query, or one already started */
+	const char *items;
+	const char *key;
+	int per_page;
+	api_page_fn each_page;
+	void *ctx;
+};
+int api_walk(struct api *api, const struct api_list *l,
+	     enum api_result *result, long *status);
 
 #endif

@@ -6,14 +6,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exitcode.h"
 #include "banned.h"
 
 char buf_slopbuf[1];
 
-static void out_of_memory(size_t n)
+void alloc_failed(size_t n)
 {
 	fprintf(stderr, "erasectl: fatal: out of memory (%zu bytes)\n", n);
-	exit(70);
+	exit(EXIT_INTEGRITY);
+}
+
+size_t alloc_grow_size(size_t alloc, size_t nr, size_t elem)
+{
+	size_t want = alloc ? alloc : 8;
+
+	while (want <= nr) {
+		if (want > SIZE_MAX / 2)
+			alloc_failed(SIZE_MAX);
+		want *= 2;
+	}
+	if (want > SIZE_MAX / (elem ? elem : 1))
+		alloc_failed(SIZE_MAX);
+	return want;
 }
 
 void *xmalloc(size_t n)
@@ -21,7 +36,7 @@ void *xmalloc(size_t n)
 	void *p = malloc(n ? n : 1);
 
 	if (!p)
-		out_of_memory(n);
+		alloc_failed(n);
 	return p;
 }
 
@@ -30,7 +45,7 @@ void *xcalloc(size_t nmemb, size_t size)
 	void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);
 
 	if (!p)
-		out_of_memory(nmemb * size);
+		alloc_failed(nmemb * size);
 	return p;
 }
 
@@ -39,7 +54,7 @@ void *xrealloc(void *old, size_t n)
 	void *p = realloc(old, n ? n : 1);
 
 	if (!p)
-		out_of_memory(n);
+		alloc_failed(n);
 	return p;
 }
 
@@ -90,7 +105,7 @@ void buf_grow(struct buf *b, size_t n)
 	if (b->len + n + 1 <= b->alloc)
 		return;
 	if (b->len + n + 1 < b->len)
-		out_of_memory(SIZE_MAX);
+		alloc_failed(SIZE_MAX);
 	want = b->alloc ? b->alloc : 64;
 	while (want < b->len + n + 1)
 		want *= 2;
@@ -196,10 +211,7 @@ void strvec_init(struct strvec *sv)
 
 void strvec_push(struct strvec *sv, const char *s)
 {
-	if (sv->n + 2 > sv->alloc) {
-		sv->alloc = sv->alloc ? sv->alloc * 2 : 8;
-		sv->v = xrealloc(sv->v, sv->alloc * sizeof(*sv->v));
-	}
+	ALLOC_GROW(sv->v, sv->n + 1, sv->alloc);
 	sv->v[sv->n++] = xstrdup(s);
 	sv->v[sv->n] = NULL;
 }

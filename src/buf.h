@@ -8,7 +8,9 @@
  * even after buf_init), so it can be passed to printf-style code directly.
  * Allocation failure is fatal, as in git's xmalloc: a batch tool has no
  * useful way to recover, and every ledger write is transactional, so
- * stopping leaves nothing half-recorded.
+ * stopping leaves nothing half-recorded. It exits with EXIT_INTEGRITY (3):
+ * the command stopped part-way and the operator should look (README,
+ * "Exit codes").
  */
 #include <stddef.h>
 #include <stdarg.h>
@@ -18,6 +20,24 @@ void *xcalloc(size_t nmemb, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * Makes room for element nr of the array x (alloc elements allocated),
+ * doubling; every growable array of structs uses it.
+ */
+#define ALLOC_GROW(x, nr, alloc) \
+	do { \
+		if ((nr) >= (alloc)) { \
+			(alloc) = alloc_grow_size((alloc), (nr), sizeof(*(x))); \
+			(x) = xrealloc((x), (alloc) * sizeof(*(x))); \
+		} \
+	} while (0)
+/* The new element count for ALLOC_GROW; dies on overflow. */
+size_t alloc_grow_size(size_t alloc, size_t nr, size_t elem);
+/* Reports that n bytes could not be allocated and exits (see above). */
+void alloc_failed(size_t n) __attribute__((noreturn));
 
 struct buf {
 	char *buf;

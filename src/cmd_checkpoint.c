@@ -6,16 +6,15 @@
  */
 #include "commands.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "checkpoint.h"
 #include "digest.h"
 #include "ledger.h"
 #include "log.h"
+#include "util.h"
 #include "banned.h"
 
 static const char usage[] =
@@ -35,72 +34,22 @@ static const char usage[] =
 	"                     \"erasectl-checkpoint-v1\\n\" ENTRIES \"\\n\" ROOT \"\\n\"\n"
 	"                     HEAD \"\\n\" TIME \"\\n\"\n";
 
-/* Writes data to path through a temporary file, fsync and rename. */
-static int write_atomically(const char *path, const struct buf *data)
-{
-	struct buf tmp = BUF_INIT;
-	int fd, ret = 0;
-
-	buf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
-	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	if (fd < 0) {
-		ret = error("cannot create '%s': %s", tmp.buf, strerror(errno));
-		goto out;
-	}
-	if (write(fd, data->buf, data->len) != (ssize_t)data->len ||
-	    fsync(fd))
-		ret = error("cannot write '%s': %s", tmp.buf, strerror(errno));
-	if (close(fd) && !ret)
-		ret = error("cannot write '%s': %s", tmp.buf, strerror(errno));
-	if (!ret && rename(tmp.buf, path))
-		ret = error("cannot rename '%s' to '%s': %s", tmp.buf, path,
-			    strerror(errno));
-	if (ret)
-		unlink(tmp.buf);
-out:
-	buf_release(&tmp);
-	return ret;
-}
-
-static int record(sqlite3 *db, const struct ledger_checkpoint *cp,
-		  const char *file)
-{
-	sqlite3_stmt *st;
-	int ret = 0;
-
-	if (db_prepare(db, &st, "INSERT INTO checkpoints (created_at, entries, "
-		       "root, head, signed, file) VALUES (?1, ?2, ?3, ?4, ?5, "
-		       "?6)"))
-		return -1;
-	sqlite3_bind_text(st, 1, cp->time, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, cp->entries);
-	sqlite3_bind_text(st, 3, cp->root, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, cp->head, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 5, cp->is_signed);
-	if (file)
-		sqlite3_bind_text(st, 6, file, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		ret = error("cannot record the checkpoint: %s",
-			    sqlite3_errmsg(db));
-	sqlite3_finalize(st);
-	return ret;
-}
+const struct option cmd_checkpoint_opts[] = {
+	{ "output", required_argument, NULL, 'o' },
+	{ "sign-key", required_argument, NULL, 'K' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
 
 int cmd_checkpoint(int argc, char **argv, struct app *app)
 {
-	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "sign-key", required_argument, NULL, 'K' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *out_path = NULL, *key = NULL;
-	struct ledger_checkpoint cp;
+	struct checkpoint cp;
 	struct ledger_scan s;
 	struct buf json = BUF_INIT;
 	int c, rc, ret = EXIT_OK;
 
-	while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ho:", cmd_checkpoint_opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			out_path = optarg;
@@ -111,7 +60,7 @@ int cmd_checkpoint(int argc, char **argv, struct app *app)
 		case 'h':
 			return cmd_help(usage);
 		default:
-			return cmd_bad_option(usage, argv, opts);
+			return cmd_bad_option(usage, argv, cmd_checkpoint_opts);
 		}
 	}
 	if (cmd_extra_args(usage, argc, argv, 0))
@@ -123,7 +72,7 @@ int cmd_checkpoint(int argc, char **argv, struct app *app)
 	if (rc) {
 		if (rc > 0)
 			error("%s; no checkpoint written", s.reason.buf);
-		ret = EXIT_INTEGRITY;
+		ret = rc > 0 ? EXIT_INTEGRITY : cmd_db_failed();
 		goto out;
 	}
 	memset(&cp, 0, sizeof(cp));
@@ -131,19 +80,19 @@ int cmd_checkpoint(int argc, char **argv, struct app *app)
 	digest_hex(s.prefix_root, SHA256_LEN, cp.root);
 	memcpy(cp.head, s.head, sizeof(cp.head));
 	ledger_now(cp.time);
-	if (key && ledger_checkpoint_sign(&cp, key)) {
+	if (key && checkpoint_sign(&cp, key)) {
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	ledger_checkpoint_json(&cp, &json);
+	checkpoint_json(&cp, &json);
 
 	/* The file is the evidence; the table row only indexes it. */
-	if (db_begin(app->db) || record(app->db, &cp, out_path)) {
-		ret = EXIT_INTEGRITY;
+	if (db_begin(app->db) || checkpoint_row_add(app->db, &cp, out_path)) {
+		ret = cmd_db_failed();
 		goto out;
 	}
 	if (out_path) {
-		if (write_atomically(out_path, &json)) {
+		if (util_write_atomic(out_path, json.buf, json.len, 0644)) {
 			ret = EXIT_USAGE;
 			goto out;
 		}
@@ -151,7 +100,7 @@ int cmd_checkpoint(int argc, char **argv, struct app *app)
 		fwrite(json.buf, 1, json.len, stdout);
 	}
 	if (db_commit(app->db)) {
-		ret = EXIT_INTEGRITY;
+		ret = cmd_db_failed();
 		goto out;
 	}
 	if (out_path)

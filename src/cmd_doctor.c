@@ -20,9 +20,14 @@
 
 #include "api.h"
 #include "buf.h"
+#include "checkpoint.h"
 #include "db.h"
+#include "evidence.h"
+#include "fleet.h"
+#include "civil.h"
 #include "ledger.h"
 #include "log.h"
+#include "util.h"
 #include "banned.h"
 
 static const char usage[] =
@@ -76,6 +81,8 @@ static void finding(struct doctor *d, enum level lv, int code,
 
 static void check_config(struct doctor *d, const struct config *cfg)
 {
+	struct base_url url;
+
 	if (cfg->path)
 		finding(d, OK, 0, NULL, "configuration loaded from '%s'",
 			cfg->path);
@@ -83,18 +90,16 @@ static void check_config(struct doctor *d, const struct config *cfg)
 		finding(d, WARN, 0, "create erasectl.conf or pass -c FILE",
 			"no configuration file; using defaults and the "
 			"environment");
-	if (!strncasecmp(cfg->base_url, "https://", 8))
-		finding(d, OK, 0, NULL, "base_url '%s' uses https",
-			cfg->base_url);
-	else if (!strncasecmp(cfg->base_url, "http://", 7) &&
-		 config_url_is_loopback(cfg->base_url))
+	/* config_load already refused any base_url the rule forbids. */
+	if (!config_parse_base_url(cfg->base_url, "base_url", &url) &&
+	    url.plain_http)
 		finding(d, WARN, 0, "use https outside a rehearsal",
 			"base_url '%s' is plain http (allowed for a loopback "
 			"host only)", cfg->base_url);
 	else
-		finding(d, ERR, EXIT_USAGE, "set [api] base_url = "
-			"https://api.particle.io", "base_url '%s' is not https",
+		finding(d, OK, 0, NULL, "base_url '%s' uses https",
 			cfg->base_url);
+	base_url_release(&url);
 	if (!cfg->products.n)
 		finding(d, WARN, 0, "set [products] ids = your product ids or "
 			"slugs", "no products configured: erasure would find "
@@ -139,6 +144,11 @@ static void check_files(struct doctor *d, const struct config *cfg)
 	else if (cfg->token_file)
 		check_private(d, cfg->token_file, "token file", "write the API "
 			      "user's token there and chmod 600 it");
+	else if (cfg->token_command && config_command_unsafe(cfg))
+		finding(d, ERR, EXIT_USAGE, "run: chmod go-w on the "
+			"configuration file", "configuration '%s' sets "
+			"token_command and is writable by group or others",
+			cfg->path);
 	else if (cfg->token_command)
 		finding(d, OK, 0, NULL, "token from token_command");
 	else
@@ -150,19 +160,113 @@ static void check_files(struct doctor *d, const struct config *cfg)
 		      "must match the database's subject refs)");
 }
 
+/* The key file is the one the database's subject_refs were made with. */
+static void check_fingerprint(struct doctor *d, const struct config *cfg,
+			      sqlite3 *db)
+{
+	char fp[SHA256_HEX_LEN + 1];
+	struct buf stored = BUF_INIT;
+	struct hmac_key key;
+
+	if (db_meta_get(db, "hmac_key_fingerprint", &stored))
+		goto out;
+	if (!stored.len) {
+		finding(d, WARN, 0, "run 'erasectl init' to record it",
+			"the database has no key fingerprint yet");
+		goto out;
+	}
+	if (hmac_key_load(cfg->hmac_key_file, &key))
+		goto out;
+	if (!hmac_key_fingerprint(&key, fp) && strcmp(fp, stored.buf))
+		finding(d, ERR, EXIT_USAGE, "restore the key file this "
+			"database was made with", "key file '%s' is not the key "
+			"of database '%s' (its fingerprint differs): no "
+			"subject_ref would match", cfg->hmac_key_file, cfg->db);
+	else
+		finding(d, OK, 0, NULL, "key file '%s' is the database's key",
+			cfg->hmac_key_file);
+	hmac_key_wipe(&key);
+out:
+	buf_release(&stored);
+}
+
+/*
+ * The ledger's chain, the checkpoint rows and the queue against the
+ * ledger's evidence (what `verify` checks), and checkpoint coverage.
+ */
+static void check_ledger(struct doctor *d, sqlite3 *db)
+{
+	struct checkpoint_check chk;
+	struct evidence_set evs;
+	struct strvec why = STRVEC_INIT;
+	int64_t covered = 0;
+	size_t i;
+	long bad;
+
+	checkpoint_check_init(&chk);
+	evidence_set_init(&evs);
+	chk.scan.on_entry = evidence_set_entry;
+	chk.scan.ctx = &evs;
+	if (checkpoint_check_run(db, 0, &chk)) {
+		finding(d, ERR, EXIT_INTEGRITY, "see the message above",
+			"cannot read the ledger");
+		goto out;
+	}
+	if (chk.scan.bad_seq) {
+		finding(d, ERR, EXIT_INTEGRITY, "keep this copy as evidence, "
+			"compare with the latest checkpoint ('erasectl verify "
+			"--checkpoint FILE') and a backup", "ledger does not "
+			"verify at seq %lld: %s", (long long)chk.scan.bad_seq,
+			chk.scan.reason.buf);
+		goto out;
+	}
+	finding(d, OK, 0, NULL, "ledger hash chain verifies (%lld entries)",
+		(long long)chk.scan.entries);
+	if (chk.bad)
+		finding(d, ERR, EXIT_INTEGRITY, "run 'erasectl verify' for the "
+			"rows; keep this copy as evidence", "%zu checkpoint "
+			"row%s do not match the ledger", chk.bad,
+			chk.bad == 1 ? "" : "s");
+	bad = evidence_disagreements(db, &evs, 1, &why);
+	if (bad > 0)
+		finding(d, ERR, EXIT_INTEGRITY, "run 'erasectl verify' for all "
+			"of them; find who changed the queue table", "%ld "
+			"request%s whose queue row the ledger does not bear "
+			"out (%s)", bad, bad == 1 ? "" : "s", why.v[0]);
+	for (i = 0; i < chk.nrows; i++)
+		if (!chk.rows[i].mismatch && chk.rows[i].entries > covered)
+			covered = chk.rows[i].entries;
+	if (chk.scan.entries && covered < chk.scan.entries)
+		finding(d, WARN, 0, "run 'erasectl checkpoint' and keep the "
+			"file apart from the database", "%lld ledger entries "
+			"are not covered by a checkpoint yet",
+			(long long)(chk.scan.entries - covered));
+out:
+	checkpoint_check_release(&chk);
+	evidence_set_release(&evs);
+	strvec_clear(&why);
+}
+
 static void check_database(struct doctor *d, const struct config *cfg)
 {
-	struct buf reason = BUF_INIT;
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st;
 	struct stat sb;
-	int64_t entries = 0, bad = 0;
-	int v;
 
 	if (stat(cfg->db, &sb)) {
 		finding(d, WARN, 0, "run 'erasectl init'", "database '%s' does "
 			"not exist yet", cfg->db);
 		return;
+	}
+	if (sb.st_mode & S_IRWXO) {
+		struct buf fix = BUF_INIT;
+
+		buf_addf(&fix, "run: chmod o-rwx '%s'", cfg->db);
+		finding(d, ERR, EXIT_USAGE, fix.buf, "database '%s' is "
+			"accessible by others (mode %04o): it holds the emails "
+			"of pending requests", cfg->db,
+			(unsigned)(sb.st_mode & 07777));
+		buf_release(&fix);
 	}
 	if (db_open(&db, cfg->db, DB_OPEN_READONLY)) {
 		finding(d, ERR, EXIT_INTEGRITY, "see the message above; "
@@ -185,31 +289,8 @@ static void check_database(struct doctor *d, const struct config *cfg)
 				cfg->db, sqlite3_errmsg(db));
 		sqlite3_finalize(st);
 	}
-	v = ledger_verify(db, &entries, &bad, &reason);
-	if (v == 0)
-		finding(d, OK, 0, NULL, "ledger hash chain verifies (%lld "
-			"entries)", (long long)entries);
-	else if (v > 0)
-		finding(d, ERR, EXIT_INTEGRITY, "keep this copy as evidence, "
-			"compare with the latest checkpoint ('erasectl verify "
-			"--checkpoint FILE') and a backup", "ledger does not "
-			"verify at seq %lld: %s", (long long)bad, reason.buf);
-	else
-		finding(d, ERR, EXIT_INTEGRITY, "see the message above",
-			"cannot read the ledger");
-	if (v == 0 && entries &&
-	    !db_prepare(db, &st, "SELECT MAX(entries) FROM checkpoints")) {
-		int64_t covered = sqlite3_step(st) == SQLITE_ROW ?
-				  sqlite3_column_int64(st, 0) : 0;
-
-		if (covered < entries)
-			finding(d, WARN, 0, "run 'erasectl checkpoint' and keep "
-				"the file apart from the database", "%lld ledger "
-				"entries are not covered by a checkpoint yet",
-				(long long)(entries - covered));
-		sqlite3_finalize(st);
-	}
-	buf_release(&reason);
+	check_fingerprint(d, cfg, db);
+	check_ledger(d, db);
 	db_close(db);
 }
 
@@ -231,13 +312,6 @@ static void needed_scopes(const struct config *cfg, struct strvec *out)
 		strvec_push(out, "ledger.instances:remove");
 }
 
-static const char *json_str(const cJSON *obj, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static void join(struct buf *out, const struct strvec *sv)
 {
 	size_t i;
@@ -246,32 +320,45 @@ static void join(struct buf *out, const struct strvec *sv)
 		buf_addf(out, "%s%s", i ? ", " : "", sv->v[i]);
 }
 
-static void check_expiry(struct doctor *d, const char *expires)
+/*
+ * The token's expiry: GET /v1/access_tokens/current documents
+ * "expires_in" (seconds left); its example shows "expires_at" instead, and
+ * particle-api-js reads that: either is understood, neither means the
+ * token does not expire (API users' tokens do not).
+ */
+static void check_expiry(struct doctor *d, const cJSON *info)
 {
+	const cJSON *in = cJSON_GetObjectItemCaseSensitive(info, "expires_in");
+	const char *at = json_get_str(info, "expires_at");
+	char when[21];
 	struct tm tm;
 	const char *end;
 	time_t t, now = time(NULL);
 
-	if (!expires) {
+	if (cJSON_IsNumber(in) && in->valuedouble > 0) {
+		t = now + (time_t)in->valuedouble;
+	} else if (at) {
+		memset(&tm, 0, sizeof(tm));
+		end = strptime(at, "%Y-%m-%dT%H:%M:%S", &tm);
+		if (!end) {
+			finding(d, WARN, 0, NULL, "cannot read the token's "
+				"expiry '%s'", at);
+			return;
+		}
+		t = timegm(&tm);
+	} else {
 		finding(d, OK, 0, NULL, "the token does not expire");
 		return;
 	}
-	memset(&tm, 0, sizeof(tm));
-	end = strptime(expires, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (!end) {
-		finding(d, WARN, 0, NULL, "cannot read the token's expiry "
-			"'%s'", expires);
-		return;
-	}
-	t = timegm(&tm);
+	civil_format_time(t, when);
 	if (t <= now)
 		finding(d, ERR, EXIT_AUTH, "create a new token for the API "
-			"user", "the token expired at %s", expires);
+			"user", "the token expired at %s", when);
 	else if (t - now < 14 * 86400)
 		finding(d, WARN, 0, "renew it before it does", "the token "
-			"expires soon, at %s", expires);
+			"expires soon, at %s", when);
 	else
-		finding(d, OK, 0, NULL, "the token expires at %s", expires);
+		finding(d, OK, 0, NULL, "the token expires at %s", when);
 }
 
 static void check_scopes(struct doctor *d, const struct config *cfg,
@@ -279,14 +366,14 @@ static void check_scopes(struct doctor *d, const struct config *cfg,
 {
 	const cJSON *scopes = cJSON_GetObjectItemCaseSensitive(info, "scopes");
 	const cJSON *s;
-	const char *client = json_str(info, "client");
+	const char *client = json_get_str(info, "client");
 	struct strvec need = STRVEC_INIT, have = STRVEC_INIT,
 		      missing = STRVEC_INIT, extra = STRVEC_INIT;
 	struct buf list = BUF_INIT, fix = BUF_INIT;
 	size_t i;
 
 	if (!client)
-		client = json_str(info, "client_id");
+		client = json_get_str(info, "client_id");
 	finding(d, OK, 0, NULL, "token identity: client '%s'",
 		client ? client : "(not given)");
 	if (!cJSON_IsArray(scopes))
@@ -334,6 +421,33 @@ out:
 	strvec_clear(&extra);
 	buf_release(&list);
 	buf_release(&fix);
+}
+
+/* What a run checks first: every product and device ledger exists. */
+static void check_products(struct doctor *d, const struct config *cfg,
+			   struct api *api)
+{
+	struct fleet f;
+	enum api_result res;
+	int rc;
+
+	if (!cfg->products.n)
+		return;
+	fleet_init(&f, cfg, api);
+	rc = fleet_preflight(&f, &res);
+	fleet_release(&f);
+	if (!rc)
+		finding(d, OK, 0, NULL, "every configured product%s exists",
+			cfg->device_ledgers.n ? " and device ledger" : "");
+	else if (rc > 0)
+		finding(d, ERR, EXIT_USAGE, "correct [products] ids or [policy] "
+			"device_ledgers (see the message above)", "a configured "
+			"product or ledger does not exist: a run would stop "
+			"before changing anything");
+	else
+		finding(d, ERR, res == API_AUTH ? EXIT_AUTH : EXIT_UNREACHABLE,
+			"see the message above", "cannot check that the "
+			"configured products and ledgers exist");
 }
 
 static void check_api(struct doctor *d, const struct config *cfg)
@@ -394,28 +508,30 @@ static void check_api(struct doctor *d, const struct config *cfg)
 			req.error.buf);
 		goto out;
 	}
-	check_expiry(d, json_str(info, "expires_at"));
+	check_expiry(d, info);
 	check_scopes(d, cfg, info);
 	cJSON_Delete(info);
+	check_products(d, cfg, api);
 out:
 	api_request_release(&req);
 	api_release(api);
 	buf_wipe(&token);
 }
 
+const struct option cmd_doctor_opts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
 int cmd_doctor(int argc, char **argv, struct app *app)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct doctor d = { 0, 0, 0 };
 	int c;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", cmd_doctor_opts, NULL)) != -1) {
 		if (c == 'h')
 			return cmd_help(usage);
-		return cmd_bad_option(usage, argv, opts);
+		return cmd_bad_option(usage, argv, cmd_doctor_opts);
 	}
 	if (cmd_extra_args(usage, argc, argv, 0))
 		return EXIT_USAGE;

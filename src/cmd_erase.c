@@ -19,24 +19,29 @@
 #include "banned.h"
 
 static const char usage[] =
-	"usage: erasectl erase (--email ADDR | --device ID) [--request-id ID]\n"
-	"                      [--received DATE] [--dry-run] [--yes]\n"
+	"usage: erasectl erase (--email ADDR | --customer NAME | --device ID)\n"
+	"                      [--request-id ID] [--received DATE] [--dry-run]\n"
+	"                      [--yes]\n"
 	"\n"
 	"Queues one erasure request and processes it at once, like run does.\n"
 	"\n"
-	"  --email ADDR       the subject's email (the customer username)\n"
+	"  --email ADDR       the subject's email: every customer username equal\n"
+	"                     to it ignoring case\n"
+	"  --customer NAME    a customer username that is not an email, matched\n"
+	"                     exactly\n"
 	"  --device ID        a device id: the subject is the device's owner; a\n"
 	"                     device without an owner is done as not_found\n"
 	"  --request-id ID    default: a new UUID v4\n"
 	"  --received DATE    when the request was received (ISO 8601; default\n"
-	"                     now): the deadline counts from it\n"
+	"                     now; not in the future): the deadline counts\n"
+	"                     from it\n"
 	"  --dry-run          print the plan; send only GETs; write nothing\n"
 	"  --yes              do not ask for confirmation\n"
 	"\n"
 	"On a terminal it asks before erasing; without a terminal it refuses\n"
 	"unless --yes is given. The exit status is that of run.\n";
 
-/* Asks on the terminal; the email is not shown back. */
+/* Asks on the terminal; the subject is not shown back. */
 static int confirm(const struct engine_preview *p, void *ctx)
 {
 	char line[64];
@@ -56,30 +61,38 @@ static int confirm(const struct engine_preview *p, void *ctx)
 	return 1;
 }
 
+
+const struct option cmd_erase_opts[] = {
+	{ "email", required_argument, NULL, 'e' },
+	{ "customer", required_argument, NULL, 'u' },
+	{ "device", required_argument, NULL, 'd' },
+	{ "request-id", required_argument, NULL, 'r' },
+	{ "received", required_argument, NULL, 'R' },
+	{ "dry-run", no_argument, NULL, 'n' },
+	{ "yes", no_argument, NULL, 'y' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
 int cmd_erase(int argc, char **argv, struct app *app)
 {
-	static const struct option opts[] = {
-		{ "email", required_argument, NULL, 'e' },
-		{ "device", required_argument, NULL, 'd' },
-		{ "request-id", required_argument, NULL, 'r' },
-		{ "received", required_argument, NULL, 'R' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "yes", no_argument, NULL, 'y' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *email = NULL, *device = NULL, *rid = NULL, *received = NULL;
-	const char *bad;
+	const char *email = NULL, *customer = NULL, *device = NULL;
+	const char *rid = NULL, *received = NULL;
+	struct intake_rules rules = { NULL, 0, NULL };
 	struct engine_opts eo = { 0 };
+	struct engine_result res;
 	struct queue_request r;
-	char uuid[37], ts[21];
-	time_t t;
-	int c, yes = 0, ret;
+	struct buf why = BUF_INIT;
+	struct hmac_key key;
+	int c, yes = 0, generated, ret;
 
-	while ((c = getopt_long(argc, argv, "hy", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hy", cmd_erase_opts, NULL)) != -1) {
 		switch (c) {
 		case 'e':
 			email = optarg;
+			break;
+		case 'u':
+			customer = optarg;
 			break;
 		case 'd':
 			device = optarg;
@@ -99,52 +112,30 @@ int cmd_erase(int argc, char **argv, struct app *app)
 		case 'h':
 			return cmd_help(usage);
 		default:
-			return cmd_bad_option(usage, argv, opts);
+			return cmd_bad_option(usage, argv, cmd_erase_opts);
 		}
 	}
 	if (cmd_extra_args(usage, argc, argv, 0))
 		return EXIT_USAGE;
-	if (!email == !device)
-		return cmd_usage_error(usage, "give exactly one of --email "
-				       "and --device");
+	if (!!email + !!customer + !!device != 1)
+		return cmd_usage_error(usage, "give exactly one of --email, "
+				       "--customer and --device");
 
 	queue_request_init(&r);
-	ret = EXIT_USAGE;
-	if (email) {
-		r.subject_email = email_normalize(email);
-		if ((bad = intake_check_email(r.subject_email))) {
-			error("--email: %s", bad);
-			goto out;
-		}
-	} else {
-		r.device_id = xstrdup(device);
-		if ((bad = intake_check_device_id(device))) {
-			error("--device: %s", bad);
-			goto out;
-		}
-	}
-	if (rid && (bad = intake_check_request_id(rid))) {
-		error("--request-id: %s", bad);
-		goto out;
-	}
-	if (!rid && digest_uuid4(uuid)) {
-		error("cannot generate a request id");
-		goto out;
-	}
-	r.request_id = xstrdup(rid ? rid : uuid);
-	if (received) {
-		if (intake_parse_time(received, &t)) {
-			error("--received: '%s' is not an ISO 8601 date or "
-			      "date-time", received);
-			goto out;
-		}
-	} else {
-		t = time(NULL);
-	}
-	intake_format_time(t, ts);
-	r.received_at = xstrdup(ts);
+	engine_result_init(&res);
+	memset(&key, 0, sizeof(key));
+	r.subject_email = email ? xstrdup(email) : NULL;
+	r.subject_customer = customer ? xstrdup(customer) : NULL;
+	r.device_id = device ? xstrdup(device) : NULL;
+	r.request_id = rid ? xstrdup(rid) : NULL;
+	r.received_at = received ? xstrdup(received) : NULL;
 	r.source = xstrdup("erase");
-
+	rules.now = time(NULL);
+	ret = EXIT_USAGE;
+	if (intake_validate(&r, &rules, &generated, &why)) {
+		error("erase: %s", why.buf);
+		goto out;
+	}
 	if (!eo.dry_run && !yes) {
 		if (!isatty(0) || !isatty(2)) {
 			error("refusing to erase without confirmation: not a "
@@ -153,9 +144,23 @@ int cmd_erase(int argc, char **argv, struct app *app)
 		}
 		eo.confirm = confirm;
 	}
+	if (!eo.dry_run && (ret = cmd_lock(app)))
+		goto out;
+	if ((ret = cmd_load_key(app, &key)))
+		goto out;
+	eo.key = &key;
 	eo.single = &r;
-	ret = engine_run(app, &eo);
+	eo.show_plan = cmd_show_plan;
+	ret = cmd_engine(app, "erase", &eo, &res);
+	if (res.already_done) {
+		printf("request %s is already done (%s)\n", r.request_id,
+		       res.already_done);
+		ret = EXIT_OK;
+	}
 out:
+	hmac_key_wipe(&key);
+	engine_result_release(&res);
+	buf_release(&why);
 	queue_request_release(&r);
 	return ret;
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "civil.h"
 #include "intake.h"
 #include "ledger.h"
 #include "log.h"
@@ -26,21 +27,22 @@ static const char usage[] =
 	"exit status: 0 extended; 2 usage error, unknown request, finished\n"
 	"request or more than 2 months in total; 3 database error.\n";
 
+const struct option cmd_extend_opts[] = {
+	{ "months", required_argument, NULL, 'm' },
+	{ "reason", required_argument, NULL, 'r' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
 int cmd_extend(int argc, char **argv, struct app *app)
 {
-	static const struct option opts[] = {
-		{ "months", required_argument, NULL, 'm' },
-		{ "reason", required_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct queue_request r;
 	const char *id, *reason = NULL, *bad;
 	char deadline[11];
 	long months = 0;
 	int c, rc, ret = EXIT_OK;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", cmd_extend_opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			return cmd_help(usage);
@@ -56,7 +58,7 @@ int cmd_extend(int argc, char **argv, struct app *app)
 			reason = optarg;
 			break;
 		default:
-			return cmd_bad_option(usage, argv, opts);
+			return cmd_bad_option(usage, argv, cmd_extend_opts);
 		}
 	}
 	if (optind >= argc)
@@ -74,7 +76,7 @@ int cmd_extend(int argc, char **argv, struct app *app)
 
 	queue_request_init(&r);
 	if (db_begin(app->db)) {
-		ret = EXIT_INTEGRITY;
+		ret = cmd_db_failed();
 		goto out;
 	}
 	rc = queue_get(app->db, id, &r);
@@ -93,18 +95,20 @@ int cmd_extend(int argc, char **argv, struct app *app)
 	}
 	if (queue_extend(app->db, id, (int)months, reason) ||
 	    queue_ledger_event(app->db, id, r.subject_ref, LEDGER_EV_EXTEND,
-			       reason) ||
+			       NULL, reason) ||
 	    db_commit(app->db)) {
-		ret = EXIT_INTEGRITY;
+		ret = cmd_db_failed();
 		goto out;
 	}
-	if (queue_deadline(r.received_at, app->cfg.deadline_days,
-			   r.extension_months + (int)months, deadline))
+	if (civil_deadline(r.received_at, app->cfg.deadline_days,
+			   r.extension_months + (int)months, deadline)) {
+		error("request '%s' has an invalid received_at", id);
 		ret = EXIT_INTEGRITY;
-	else
+	} else {
 		printf("request '%s' extended by %ld month%s (%d in total): "
 		       "deadline %s\n", id, months, months == 1 ? "" : "s",
 		       r.extension_months + (int)months, deadline);
+	}
 out:
 	db_rollback(app->db);
 	queue_request_release(&r);

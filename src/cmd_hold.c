@@ -24,18 +24,19 @@ static const char usage[] =
 	"exit status: 0 held; 2 usage error, unknown request or a state that\n"
 	"cannot be held; 3 database error.\n";
 
+const struct option cmd_hold_opts[] = {
+	{ "reason", required_argument, NULL, 'r' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
 int cmd_hold(int argc, char **argv, struct app *app)
 {
-	static const struct option opts[] = {
-		{ "reason", required_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	enum queue_status from = Q_PENDING;
 	const char *id, *reason = NULL, *bad;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", cmd_hold_opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			return cmd_help(usage);
@@ -43,7 +44,7 @@ int cmd_hold(int argc, char **argv, struct app *app)
 			reason = optarg;
 			break;
 		default:
-			return cmd_bad_option(usage, argv, opts);
+			return cmd_bad_option(usage, argv, cmd_hold_opts);
 		}
 	}
 	if (optind >= argc)
@@ -58,7 +59,8 @@ int cmd_hold(int argc, char **argv, struct app *app)
 		return cmd_usage_error(usage, "%s", bad);
 
 	rc = queue_change_logged(app->db, id, 1u << Q_PENDING | 1u << Q_FAILED,
-				 Q_HELD, LEDGER_EV_HOLD, reason, &from);
+				 Q_HELD, LEDGER_EV_HOLD, reason, NULL, NULL,
+				 &from);
 	if (rc == QUEUE_NO_SUCH) {
 		error("no request '%s' in the queue", id);
 		return EXIT_USAGE;
@@ -69,7 +71,7 @@ int cmd_hold(int argc, char **argv, struct app *app)
 		return EXIT_USAGE;
 	}
 	if (rc)
-		return EXIT_INTEGRITY;
+		return cmd_db_failed();
 	printf("request '%s' is held (was %s)\n", id, queue_status_name(from));
 	return EXIT_OK;
 }

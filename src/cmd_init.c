@@ -12,6 +12,7 @@
 #include "digest.h"
 #include "ledger.h"
 #include "log.h"
+#include "util.h"
 #include "banned.h"
 
 static const char usage[] =
@@ -29,29 +30,59 @@ static const char usage[] =
 	"exit status: 0 ok; 2 key file missing or not writable; 3 database\n"
 	"error.\n";
 
+/*
+ * Records the key's fingerprint in the database (or checks it against the
+ * one recorded), so that every later command can tell another key.
+ */
+static int record_fingerprint(struct app *app, int64_t entries)
+{
+	char fp[SHA256_HEX_LEN + 1];
+	struct buf stored = BUF_INIT;
+	struct hmac_key key;
+	int ret;
+
+	if ((ret = cmd_load_key(app, &key)))
+		return ret;
+	ret = EXIT_OK;
+	if (hmac_key_fingerprint(&key, fp) ||
+	    db_meta_get(app->db, "hmac_key_fingerprint", &stored))
+		ret = cmd_db_failed();
+	else if (!stored.len && db_meta_set(app->db, "hmac_key_fingerprint",
+					    fp))
+		ret = cmd_db_failed();
+	else if (!stored.len && entries)
+		printf("recorded the fingerprint of key file '%s' for the %lld "
+		       "ledger entries made with it\n", app->cfg.hmac_key_file,
+		       (long long)entries);
+	hmac_key_wipe(&key);
+	buf_release(&stored);
+	return ret;
+}
+
+const struct option cmd_init_opts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
 int cmd_init(int argc, char **argv, struct app *app)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	int c, created, ret = EXIT_OK;
 	sqlite3 *db = NULL;
 	char head[SHA256_HEX_LEN + 1];
 	int64_t entries = 0;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", cmd_init_opts, NULL)) != -1) {
 		if (c == 'h')
 			return cmd_help(usage);
-		return cmd_bad_option(usage, argv, opts);
+		return cmd_bad_option(usage, argv, cmd_init_opts);
 	}
 	if (cmd_extra_args(usage, argc, argv, 0))
 		return EXIT_USAGE;
 
 	if (db_open(&db, app->cfg.db, DB_OPEN_CREATE))
-		return EXIT_INTEGRITY;
+		return cmd_db_failed();
 	if (ledger_head(db, &entries, head)) {
-		ret = EXIT_INTEGRITY;
+		ret = cmd_db_failed();
 		goto out;
 	}
 	/*
@@ -72,7 +103,11 @@ int cmd_init(int argc, char **argv, struct app *app)
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	config_check_private_file(app->cfg.hmac_key_file, "key file");
+	app->db = db;
+	ret = record_fingerprint(app, entries);
+	app->db = NULL;
+	if (ret)
+		goto out;
 	printf("database '%s' at schema version %d\n", app->cfg.db,
 	       db_schema_version());
 	if (created)

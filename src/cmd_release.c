@@ -23,18 +23,19 @@ static const char usage[] =
 	"exit status: 0 released; 2 usage error, unknown request or a request\n"
 	"that is not held; 3 database error.\n";
 
+const struct option cmd_release_opts[] = {
+	{ "reason", required_argument, NULL, 'r' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
 int cmd_release(int argc, char **argv, struct app *app)
 {
-	static const struct option opts[] = {
-		{ "reason", required_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	enum queue_status from = Q_HELD;
 	const char *id, *reason = NULL, *bad;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", cmd_release_opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			return cmd_help(usage);
@@ -42,7 +43,7 @@ int cmd_release(int argc, char **argv, struct app *app)
 			reason = optarg;
 			break;
 		default:
-			return cmd_bad_option(usage, argv, opts);
+			return cmd_bad_option(usage, argv, cmd_release_opts);
 		}
 	}
 	if (optind >= argc)
@@ -57,7 +58,7 @@ int cmd_release(int argc, char **argv, struct app *app)
 	}
 
 	rc = queue_change_logged(app->db, id, 1u << Q_HELD, Q_PENDING,
-				 LEDGER_EV_RELEASE, reason, &from);
+				 LEDGER_EV_RELEASE, reason, NULL, NULL, &from);
 	if (rc == QUEUE_NO_SUCH) {
 		error("no request '%s' in the queue", id);
 		return EXIT_USAGE;
@@ -68,7 +69,7 @@ int cmd_release(int argc, char **argv, struct app *app)
 		return EXIT_USAGE;
 	}
 	if (rc)
-		return EXIT_INTEGRITY;
+		return cmd_db_failed();
 	printf("request '%s' released: pending\n", id);
 	return EXIT_OK;
 }

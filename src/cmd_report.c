@@ -13,8 +13,10 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "civil.h"
 #include "log.h"
 #include "report.h"
+#include "util.h"
 #include "banned.h"
 
 static const char usage[] =
@@ -36,56 +38,33 @@ static const char usage[] =
 	"  -o, --output F   write to FILE instead of standard output\n"
 	"\n"
 	"Subjects appear only as subject_ref; no report contains an email.\n"
-	"Exit status: 0, 2 on a usage or database error, 3 when the ledger\n"
-	"does not verify (the report is still written and says so).\n";
+	"Exit status: 0; 2 on a usage error or a file that cannot be written;\n"
+	"3 when the ledger does not verify (no report is written) or on a\n"
+	"database error; 5 when the database stayed busy.\n";
 
 enum report_format { FMT_JSON, FMT_CSV, FMT_HTML, FMT_MD };
 
 static int write_output(const char *path, const struct buf *b)
 {
-	struct buf tmp = BUF_INIT;
-	FILE *f;
-	int ret = 0;
-
-	if (!path) {
-		if (fwrite(b->buf, 1, b->len, stdout) != b->len)
-			return error("write failure on standard output: %s",
-				     strerror(errno));
-		return 0;
-	}
-	/* Write beside the target and rename: no half-written report. */
-	buf_addf(&tmp, "%s.tmp%ld", path, (long)getpid());
-	f = fopen(tmp.buf, "w");
-	if (!f) {
-		ret = error("cannot create '%s': %s", tmp.buf, strerror(errno));
-		goto out;
-	}
-	if (fwrite(b->buf, 1, b->len, f) != b->len || fflush(f) ||
-	    fsync(fileno(f))) {
-		ret = error("cannot write '%s': %s", tmp.buf, strerror(errno));
-		fclose(f);
-		unlink(tmp.buf);
-		goto out;
-	}
-	if (fclose(f) || rename(tmp.buf, path)) {
-		ret = error("cannot write '%s': %s", path, strerror(errno));
-		unlink(tmp.buf);
-	}
-out:
-	buf_release(&tmp);
-	return ret;
+	if (path)
+		return util_write_atomic(path, b->buf, b->len, 0644);
+	if (fwrite(b->buf, 1, b->len, stdout) != b->len)
+		return error("write failure on standard output: %s",
+			     strerror(errno));
+	return 0;
 }
+
+const struct option cmd_report_opts[] = {
+	{ "from", required_argument, NULL, 'f' },
+	{ "to", required_argument, NULL, 't' },
+	{ "format", required_argument, NULL, 'F' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
 
 int cmd_report(int argc, char **argv, struct app *app)
 {
-	static const struct option opts[] = {
-		{ "from", required_argument, NULL, 'f' },
-		{ "to", required_argument, NULL, 't' },
-		{ "format", required_argument, NULL, 'F' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct report_options opt = { NULL, NULL, 0, 0 };
 	enum report_format fmt = FMT_JSON;
 	const char *output = NULL;
@@ -93,7 +72,7 @@ int cmd_report(int argc, char **argv, struct app *app)
 	struct buf out = BUF_INIT;
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:h", cmd_report_opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			opt.from = optarg;
@@ -121,15 +100,15 @@ int cmd_report(int argc, char **argv, struct app *app)
 		case 'h':
 			return cmd_help(usage);
 		default:
-			return cmd_bad_option(usage, argv, opts);
+			return cmd_bad_option(usage, argv, cmd_report_opts);
 		}
 	}
 	if (cmd_extra_args(usage, argc, argv, 0))
 		return EXIT_USAGE;
-	if (opt.from && !report_date_valid(opt.from))
+	if (opt.from && !civil_date_valid(opt.from))
 		return cmd_usage_error(usage, "--from needs a date YYYY-MM-DD, "
 				       "not '%s'", opt.from);
-	if (opt.to && !report_date_valid(opt.to))
+	if (opt.to && !civil_date_valid(opt.to))
 		return cmd_usage_error(usage, "--to needs a date YYYY-MM-DD, "
 				       "not '%s'", opt.to);
 	if (opt.from && opt.to && strcmp(opt.from, opt.to) > 0)
@@ -140,30 +119,49 @@ int cmd_report(int argc, char **argv, struct app *app)
 
 	report_init(&r);
 	if (report_build(app->db, &opt, &r)) {
-		report_release(&r);
-		return EXIT_USAGE;
+		ret = cmd_db_failed();
+		goto out;
+	}
+	/*
+	 * A report over a ledger that does not verify would be evidence of
+	 * nothing: none is written.
+	 */
+	if (!r.ledger_verified) {
+		error("the ledger does not verify (first bad entry: seq %lld: "
+		      "%s): no report written; run 'erasectl verify'",
+		      (long long)r.ledger_bad_seq, r.ledger_reason ?
+		      r.ledger_reason : "mismatch");
+		ret = EXIT_INTEGRITY;
+		goto out;
 	}
 	switch (fmt) {
 	case FMT_JSON:
-		report_json(&r, &out);
+		ret = report_json(&r, &out);
 		break;
 	case FMT_CSV:
-		report_csv(&r, &out);
+		ret = report_csv(&r, &out);
 		break;
 	case FMT_HTML:
-		report_html(&r, &out);
+		ret = report_html(&r, &out);
 		break;
 	case FMT_MD:
-		report_markdown(&r, &out);
+		ret = report_markdown(&r, &out);
 		break;
 	}
-	ret = write_output(output, &out) ? EXIT_USAGE : EXIT_OK;
-	if (!ret && !r.ledger_verified) {
-		error("the ledger does not verify (first bad entry: seq %lld): "
-		      "the report says so; run 'erasectl verify'",
-		      (long long)r.ledger_bad_seq);
+	if (ret)
+		ret = EXIT_INTEGRITY;
+	else
+		ret = write_output(output, &out) ? EXIT_USAGE : EXIT_OK;
+	/* The ledger holds: the report stands, and names what does not. */
+	if (!ret && (r.disagreements || r.checkpoints_bad)) {
+		error("%ld request%s whose queue row the ledger does not bear "
+		      "out, %zu checkpoint row%s that do not match the ledger: "
+		      "the report says which; run 'erasectl verify'",
+		      r.disagreements, r.disagreements == 1 ? "" : "s",
+		      r.checkpoints_bad, r.checkpoints_bad == 1 ? "" : "s");
 		ret = EXIT_INTEGRITY;
 	}
+out:
 	buf_release(&out);
 	report_release(&r);
 	return ret;

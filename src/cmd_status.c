@@ -12,7 +12,8 @@
 #include <cjson/cJSON.h>
 
 #include "buf.h"
-#include "intake.h"
+#include "civil.h"
+#include "escape.h"
 #include "log.h"
 #include "queue.h"
 #include "banned.h"
@@ -32,54 +33,51 @@ static const char usage[] =
 	"exit status: 0 ok; 1 REQUEST_ID is not queued; 2 usage error;\n"
 	"3 database error.\n";
 
-static cJSON *str_or_null(const char *s)
-{
-	return s ? cJSON_CreateString(s) : cJSON_CreateNull();
-}
-
+/*
+ * One request of the JSON list, printed as it is made: 100,000 requests
+ * never sit in one cJSON tree.
+ */
 static void print_json_request(const struct queue_request *r,
-			       const char *deadline, int first)
+			      const char *deadline, int first)
 {
+	struct buf out = BUF_INIT;
 	cJSON *o = cJSON_CreateObject();
-	char *txt;
 
-	cJSON_AddItemToObject(o, "request_id", str_or_null(r->request_id));
+	json_add_text(o, "request_id", r->request_id);
 	cJSON_AddStringToObject(o, "status", queue_status_name(r->status));
-	cJSON_AddItemToObject(o, "outcome", str_or_null(r->outcome));
+	json_add_text(o, "outcome", r->outcome);
 	cJSON_AddNumberToObject(o, "attempts", r->attempts);
-	cJSON_AddItemToObject(o, "received_at", str_or_null(r->received_at));
-	cJSON_AddItemToObject(o, "deadline", str_or_null(deadline));
-	cJSON_AddItemToObject(o, "completed_at", str_or_null(r->completed_at));
-	cJSON_AddItemToObject(o, "last_error", str_or_null(r->last_error));
-	txt = cJSON_PrintUnformatted(o);
-	printf("%s%s", first ? "" : ",", txt);
-	cJSON_free(txt);
+	json_add_text(o, "received_at", r->received_at);
+	json_add_text(o, "deadline", deadline);
+	json_add_text(o, "completed_at", r->completed_at);
+	json_add_text(o, "last_error", r->last_error);
+	json_print(o, 0, &out);
+	printf("%s%.*s", first ? "" : ",", (int)out.len - 1, out.buf);
+	buf_release(&out);
 	cJSON_Delete(o);
 }
 
-static int is_overdue(const struct queue_request *r, const char *deadline,
-		      const char *today)
-{
-	return deadline && r->status != Q_DONE && r->status != Q_REJECTED &&
-	       strcmp(today, deadline) > 0;
-}
-
-/* Free text came from outside (CSV, operators, the API): scrub it. */
+/*
+ * Free text came from outside (CSV, operators, upstream rows, the API):
+ * scrubbed of personal data and of control characters.
+ */
 static void print_field(const char *label, const char *s)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT, t = BUF_INIT;
 
 	log_redact(&b, s);
-	printf("%-13s %s\n", label, b.buf);
+	escape_text(&t, b.buf);
+	printf("%-13s %s\n", label, t.buf);
 	buf_release(&b);
+	buf_release(&t);
 }
 
 static void print_text_one(const struct queue_request *r,
-			   const char *deadline, const char *today)
+			   const char *deadline, int overdue)
 {
-	printf("request_id:   %s\n", r->request_id);
+	print_field("request_id:", r->request_id);
 	printf("status:       %s%s\n", queue_status_name(r->status),
-	       is_overdue(r, deadline, today) ? " (overdue)" : "");
+	       overdue ? " (overdue)" : "");
 	if (r->outcome)
 		printf("outcome:      %s\n", r->outcome);
 	if (r->subject_ref)
@@ -88,12 +86,12 @@ static void print_text_one(const struct queue_request *r,
 		printf("subject:      %s\n", r->subject_email ?
 		       "email (subject_ref not derived yet)" : "device only");
 	if (r->device_id)
-		printf("device_id:    %s\n", r->device_id);
+		print_field("device_id:", r->device_id);
 	if (r->product)
 		print_field("product:", r->product);
 	if (r->source)
 		print_field("source:", r->source);
-	printf("received_at:  %s\n", r->received_at);
+	print_field("received_at:", r->received_at);
 	printf("deadline:     %s%s\n", deadline ? deadline : "?",
 	       r->extension_months ? " (extended)" : "");
 	if (r->extension_months) {
@@ -107,31 +105,30 @@ static void print_text_one(const struct queue_request *r,
 	printf("attempts:     %d\n", r->attempts);
 	if (r->last_error)
 		print_field("last_error:", r->last_error);
-	printf("queued_at:    %s\n", r->queued_at);
-	printf("updated_at:   %s\n", r->updated_at);
+	print_field("queued_at:", r->queued_at);
+	print_field("updated_at:", r->updated_at);
 	if (r->completed_at)
-		printf("completed_at: %s\n", r->completed_at);
+		print_field("completed_at:", r->completed_at);
 }
+
+const struct option cmd_status_opts[] = {
+	{ "format", required_argument, NULL, 'f' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
 
 int cmd_status(int argc, char **argv, struct app *app)
 {
-	static const struct option opts[] = {
-		{ "format", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct queue_list list;
 	struct queue_request one;
 	const struct queue_request *rows;
 	long counts[Q_NSTATUS];
 	const char *id = NULL;
 	char deadline[11], today[11];
-	time_t now = time(NULL);
-	struct tm tm;
 	size_t i, n;
 	int c, json = 0, ret = EXIT_OK, s;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", cmd_status_opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			return cmd_help(usage);
@@ -144,7 +141,7 @@ int cmd_status(int argc, char **argv, struct app *app)
 						       "'%s'", optarg);
 			break;
 		default:
-			return cmd_bad_option(usage, argv, opts);
+			return cmd_bad_option(usage, argv, cmd_status_opts);
 		}
 	}
 	if (optind < argc)
@@ -152,12 +149,11 @@ int cmd_status(int argc, char **argv, struct app *app)
 	if (cmd_extra_args(usage, argc, argv, 0))
 		return EXIT_USAGE;
 
-	gmtime_r(&now, &tm);
-	strftime(today, sizeof(today), "%Y-%m-%d", &tm);
+	civil_format_date(time(NULL), today);
 	queue_list_init(&list);
 	queue_request_init(&one);
 	if (queue_counts(app->db, counts)) {
-		ret = EXIT_INTEGRITY;
+		ret = cmd_db_failed();
 		goto out;
 	}
 	if (id) {
@@ -169,14 +165,14 @@ int cmd_status(int argc, char **argv, struct app *app)
 			goto out;
 		}
 		if (rc) {
-			ret = EXIT_INTEGRITY;
+			ret = cmd_db_failed();
 			goto out;
 		}
 		rows = &one;
 		n = 1;
 	} else {
 		if (queue_list(app->db, -1, 0, &list)) {
-			ret = EXIT_INTEGRITY;
+			ret = cmd_db_failed();
 			goto out;
 		}
 		rows = list.v;
@@ -191,10 +187,12 @@ int cmd_status(int argc, char **argv, struct app *app)
 			       counts[s]);
 		fputs("},\"requests\":[", stdout);
 	} else if (!id) {
+		/* awaiting_approval only where approval is in use. */
 		for (s = 0; s < Q_NSTATUS; s++)
-			printf("%s%s %ld", s ? ", " : "",
-			       queue_status_name((enum queue_status)s),
-			       counts[s]);
+			if (s != Q_AWAITING || counts[s])
+				printf("%s%s %ld", s ? ", " : "",
+				       queue_status_name((enum queue_status)s),
+				       counts[s]);
 		putchar('\n');
 		if (n)
 			printf("%-36s %-8s %-20s %-10s %8s %s\n", "REQUEST_ID",
@@ -203,21 +201,29 @@ int cmd_status(int argc, char **argv, struct app *app)
 	}
 	for (i = 0; i < n; i++) {
 		const struct queue_request *r = &rows[i];
-		int have = !queue_deadline(r->received_at,
+		struct deadline_verdict v;
+		struct buf rid = BUF_INIT, rat = BUF_INIT;
+		int have = !civil_deadline(r->received_at,
 					   app->cfg.deadline_days,
 					   r->extension_months, deadline);
 
-		if (json)
+		civil_judge(queue_status_clock(r->status), have ? deadline :
+			    NULL, r->completed_at, today, &v);
+		if (json) {
 			print_json_request(r, have ? deadline : NULL, i == 0);
-		else if (id)
-			print_text_one(r, have ? deadline : NULL, today);
-		else
-			printf("%-36s %-8s %-20s %-10s %8d %s%s\n",
-			       r->request_id, queue_status_name(r->status),
-			       r->received_at, have ? deadline : "?",
-			       r->attempts, r->outcome ? r->outcome : "-",
-			       is_overdue(r, have ? deadline : NULL, today) ?
-			       " OVERDUE" : "");
+		} else if (id) {
+			print_text_one(r, have ? deadline : NULL, v.overdue);
+		} else {
+			escape_text(&rid, r->request_id);
+			escape_text(&rat, r->received_at);
+			printf("%-36s %-8s %-20s %-10s %8d %s%s\n", rid.buf,
+			       queue_status_name(r->status), rat.buf,
+			       have ? deadline : "?", r->attempts,
+			       r->outcome ? r->outcome : "-",
+			       v.overdue ? " OVERDUE" : "");
+		}
+		buf_release(&rid);
+		buf_release(&rat);
 	}
 	if (json)
 		fputs("]}\n", stdout);

@@ -1,31 +1,24 @@
 #ifndef ERASECTL_COMMANDS_H
 #define ERASECTL_COMMANDS_H
 /*
- * commands: what main.c hands every subcommand, the exit codes of
- * DESIGN.md, and the cmd_* entry points (one src/cmd_<name>.c each).
+ * commands: what main.c hands every subcommand and the cmd_* entry points
+ * (one src/cmd_<name>.c each); the exit codes are in exitcode.h.
  *
  * A command parses its own options (getopt_long, optind reset by main),
  * prints results to stdout and diagnostics through log.h, and returns an
  * exit code. It never calls exit().
  */
+#include <getopt.h>
 #include <sqlite3.h>
 
 #include "config.h"
 #include "db.h"
-
-enum exit_code {
-	EXIT_OK = 0,
-	EXIT_FAILED = 1,	/* some requests failed, stay queued */
-	EXIT_USAGE = 2,		/* usage or configuration error */
-	EXIT_INTEGRITY = 3,	/* ledger or database integrity failure */
-	EXIT_AUTH = 4,		/* 401/403 from the API, run stopped */
-	EXIT_LOCKED = 5,	/* another run holds the lock */
-	EXIT_UNREACHABLE = 6,	/* API unreachable or TLS failed */
-};
+#include "exitcode.h"
 
 struct app {
 	struct config cfg;
 	sqlite3 *db;		/* opened by main per the command's flags */
+	int lock_fd;		/* the run lock (cmd_lock), or -1 */
 };
 
 /* The command table's flags: what main prepares before calling. */
@@ -34,12 +27,33 @@ enum command_flags {
 	CMD_DB_RO = 1 << 1,	/* open the existing database read-only */
 };
 
+/* What a command's operands are (for completion). */
+enum cmd_operands {
+	OPERANDS_NONE,
+	OPERANDS_REQUESTS,	/* request ids */
+	OPERANDS_FILE,
+	OPERANDS_SHELL,		/* completion: a shell name */
+};
+
 struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv, struct app *app);
 	unsigned flags;
 	const char *summary;
+	/* What the command's getopt_long parses: the one list of options. */
+	const struct option *opts;
+	enum cmd_operands operands;
+	/*
+	 * The values of options that take one, for completion:
+	 * "name:v1 v2;name2:FILE" (FILE: a file name).
+	 */
+	const char *values;
 };
+
+/* The commands, in the order --help lists them. */
+extern const struct command cmd_table[];
+extern const size_t cmd_table_len;
+const struct command *cmd_find(const char *name);
 
 /*
  * Option parsing helpers shared by the commands. usage is the full help
@@ -62,6 +76,59 @@ int cmd_extra_args(const char *usage, int argc, char **argv, int nargs);
 /* Parses a positive whole number option value; -1 after an error. */
 int cmd_parse_long(const char *opt, const char *v, long min, long max,
 		   long *out);
+/*
+ * The exit code after a failed database operation: EXIT_LOCKED when the
+ * database stayed busy (another command holds it), else EXIT_INTEGRITY.
+ */
+int cmd_db_failed(void);
+/*
+ * Takes the run lock for app's database (db_lock); main releases it after
+ * closing the database. Returns 0, or the exit code to end with.
+ */
+int cmd_lock(struct app *app);
+
+/*
+ * Loads the HMAC key (hmac_key_file): warns when others can read the file,
+ * and refuses a key whose fingerprint is not the one `init` recorded in
+ * the database (every subject_ref would silently stop matching). Returns
+ * 0, or the exit code to end with (EXIT_USAGE).
+ */
+struct hmac_key;
+int cmd_load_key(struct app *app, struct hmac_key *key);
+
+/* run and erase (cmd_run.c): the summary line and the exit code. */
+struct engine_opts;
+struct engine_result;
+void cmd_engine_summary(const struct engine_opts *o,
+			const struct engine_result *r);
+int cmd_engine_exit(const struct engine_result *r);
+/*
+ * Runs the engine for run or erase (a dry run when opts->dry_run):
+ * records the run in the runs table (metrics.h) unless it is a dry run,
+ * prints the summary and returns the exit code. res must be initialized.
+ */
+int cmd_engine(struct app *app, const char *kind, struct engine_opts *opts,
+	       struct engine_result *res);
+/* The engine's show_plan for --dry-run: prints the job's plan. */
+struct job;
+void cmd_show_plan(const struct job *j, void *ctx);
+
+extern const struct option cmd_checkpoint_opts[];
+extern const struct option cmd_doctor_opts[];
+extern const struct option cmd_enqueue_opts[];
+extern const struct option cmd_erase_opts[];
+extern const struct option cmd_extend_opts[];
+extern const struct option cmd_hold_opts[];
+extern const struct option cmd_init_opts[];
+extern const struct option cmd_lookup_opts[];
+extern const struct option cmd_receipt_opts[];
+extern const struct option cmd_release_opts[];
+extern const struct option cmd_report_opts[];
+extern const struct option cmd_run_opts[];
+extern const struct option cmd_status_opts[];
+extern const struct option cmd_verify_opts[];
+extern const struct option cmd_completion_opts[];
+extern const struct option cmd_metrics_opts[];
 
 int cmd_init(int argc, char **argv, struct app *app);
 int cmd_enqueue(int argc, char **argv, struct app *app);
@@ -77,5 +144,7 @@ int cmd_lookup(int argc, char **argv, struct app *app);
 int cmd_verify(int argc, char **argv, struct app *app);
 int cmd_checkpoint(int argc, char **argv, struct app *app);
 int cmd_doctor(int argc, char **argv, struct app *app);
+int cmd_completion(int argc, char **argv, struct app *app);
+int cmd_metrics(int argc, char **argv, struct app *app);
 
 #endif

@@ -6,10 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <curl/curl.h>
+
 #include "log.h"
+#include "util.h"
 #include "banned.h"
 
 struct key_def {
@@ -64,19 +69,6 @@ void config_release(struct config *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static int parse_long(const char *v, long min, long max, long *out)
-{
-	char *end;
-	long n;
-
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno || end == v || *end || n < min || n > max)
-		return -1;
-	*out = n;
-	return 0;
-}
-
 static void set_str(char **dst, const char *v)
 {
 	free(*dst);
@@ -115,8 +107,13 @@ int config_set(struct config *c, const char *section, const char *key,
 	}
 	key = def->key;
 	if (!strcmp(key, "base_url")) {
+		struct base_url u;
+
 		if (!*v)
 			return bad_value(origin, key, v, "a URL");
+		if (config_parse_base_url(v, origin, &u))
+			return -1;
+		base_url_release(&u);
 		set_str(&c->base_url, v);
 	} else if (!strcmp(key, "token_file")) {
 		set_str(&c->token_file, v);
@@ -125,25 +122,23 @@ int config_set(struct config *c, const char *section, const char *key,
 	} else if (!strcmp(key, "ca_file")) {
 		set_str(&c->ca_file, v);
 	} else if (!strcmp(key, "concurrency")) {
-		if (parse_long(v, 1, 1024, &n))
+		if (util_parse_long(v, 1, 1024, &n))
 			return bad_value(origin, key, v, "1..1024");
 		c->concurrency = n;
 	} else if (!strcmp(key, "rate_limit")) {
-		char *end;
 		double d;
 
-		errno = 0;
-		d = strtod(v, &end);
-		if (errno || end == v || *end || d < 0 || d > 100000)
-			return bad_value(origin, key, v,
-					 "requests per second, 0 for none");
+		/* Below 0.01/s a run would wait hours between calls. */
+		if (util_parse_double(v, 0, 100000, &d) || (d > 0 && d < 0.01))
+			return bad_value(origin, key, v, "requests per second "
+					 "from 0.01 to 100000, or 0 for none");
 		c->rate_limit = d;
 	} else if (!strcmp(key, "timeout")) {
-		if (parse_long(v, 1, 86400, &n))
+		if (util_parse_long(v, 1, 86400, &n))
 			return bad_value(origin, key, v, "seconds, 1..86400");
 		c->timeout = n;
 	} else if (!strcmp(key, "max_attempts")) {
-		if (parse_long(v, 1, 100, &n))
+		if (util_parse_long(v, 1, 100, &n))
 			return bad_value(origin, key, v, "1..100");
 		c->max_attempts = n;
 	} else if (!strcmp(key, "ids")) {
@@ -183,7 +178,7 @@ int config_set(struct config *c, const char *section, const char *key,
 	} else if (!strcmp(key, "deadline_days")) {
 		if (!*v) {
 			c->deadline_days = 0;
-		} else if (parse_long(v, 1, 3650, &n)) {
+		} else if (util_parse_long(v, 1, 3650, &n)) {
 			return bad_value(origin, key, v, "days, 1..3650");
 		} else {
 			c->deadline_days = n;
@@ -367,94 +362,123 @@ int config_load(struct config *c, const char *path)
 	return load_env(c);
 }
 
-int config_url_is_loopback(const char *url)
+/* A literal loopback host as libcurl reports it. */
+static int is_loopback_host(const char *host)
 {
-	const char *p = strstr(url, "://");
-	struct buf host = BUF_INIT;
-	int ret;
+	const char *q;
 
-	if (!p)
+	if (!strcasecmp(host, "localhost") || !strcmp(host, "[::1]"))
+		return 1;
+	if (strncmp(host, "127.", 4))
 		return 0;
-	p += 3;
-	if (*p == '[') {
-		const char *end = strchr(p, ']');
-
-		if (!end)
+	/* 127.0.0.0/8 only as a dotted quad of digits. */
+	for (q = host; *q; q++)
+		if (!isdigit((unsigned char)*q) && *q != '.')
 			return 0;
-		buf_add(&host, p + 1, (size_t)(end - p - 1));
-	} else {
-		size_t n = strcspn(p, ":/?#");
+	return 1;
+}
 
-		buf_add(&host, p, n);
-	}
-	ret = !strcasecmp(host.buf, "localhost") || !strcmp(host.buf, "::1") ||
-	      !strncmp(host.buf, "127.", 4);
-	if (ret && !strncmp(host.buf, "127.", 4)) {
-		/* 127.0.0.0/8 only as a dotted quad of digits. */
-		const char *q;
+void base_url_release(struct base_url *u)
+{
+	free(u->url);
+	free(u->host);
+	memset(u, 0, sizeof(*u));
+}
 
-		for (q = host.buf; *q; q++)
-			if (!isdigit((unsigned char)*q) && *q != '.')
-				ret = 0;
+/* 1 when part is present in u (libcurl returns no "no such part" error). */
+static int has_part(CURLU *u, CURLUPart part)
+{
+	char *v = NULL;
+	int has = !curl_url_get(u, part, &v, 0) && v;
+
+	curl_free(v);
+	return has;
+}
+
+int config_parse_base_url(const char *url, const char *origin,
+			  struct base_url *out)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL, *port = NULL, *norm = NULL;
+	struct buf b = BUF_INIT;
+	int ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (!u)
+		return error("out of memory");
+	if (curl_url_set(u, CURLUPART_URL, url, 0) ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) ||
+	    curl_url_get(u, CURLUPART_URL, &norm, 0)) {
+		error("%s: invalid base_url '%s': not a URL", origin, url);
+		goto out;
 	}
-	buf_release(&host);
+	if (has_part(u, CURLUPART_USER) || has_part(u, CURLUPART_PASSWORD) ||
+	    has_part(u, CURLUPART_OPTIONS)) {
+		error("%s: refusing base_url '%s': it holds user info (before "
+		      "'@'); give the API's host only", origin, url);
+		goto out;
+	}
+	if (has_part(u, CURLUPART_QUERY) || has_part(u, CURLUPART_FRAGMENT)) {
+		error("%s: refusing base_url '%s': it holds a query or a "
+		      "fragment; give the API's base address only", origin, url);
+		goto out;
+	}
+	if (!strcmp(scheme, "http") && !is_loopback_host(host)) {
+		error("%s: refusing plain http base_url '%s': only https is "
+		      "allowed, except for a loopback host", origin, url);
+		goto out;
+	}
+	if (strcmp(scheme, "https") && strcmp(scheme, "http")) {
+		error("%s: base_url '%s' must start with https://", origin, url);
+		goto out;
+	}
+	curl_url_get(u, CURLUPART_PORT, &port, 0);
+	buf_adds(&b, host);
+	if (port)
+		buf_addf(&b, ":%s", port);
+	out->host = buf_detach(&b, NULL);
+	buf_adds(&b, norm);
+	while (b.len && b.buf[b.len - 1] == '/')
+		buf_setlen(&b, b.len - 1);
+	out->url = buf_detach(&b, NULL);
+	out->plain_http = !strcmp(scheme, "http");
+	ret = 0;
+out:
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_free(norm);
+	curl_url_cleanup(u);
 	return ret;
 }
 
-int config_validate(const struct config *c)
-{
-	if (!strncasecmp(c->base_url, "https://", 8))
-		return 0;
-	if (!strncasecmp(c->base_url, "http://", 7)) {
-		if (!config_url_is_loopback(c->base_url))
-			return error("refusing plain http base_url '%s': "
-				     "only https is allowed, except for a "
-				     "loopback host", c->base_url);
-		warning("base_url '%s' is plain http (allowed for a loopback "
-			"host only); use https in production", c->base_url);
-		return 0;
-	}
-	return error("base_url '%s' must start with https://", c->base_url);
-}
-
-int config_check_private_file(const char *path, const char *what)
-{
-	struct stat st;
-
-	if (stat(path, &st))
-		return 0;
-	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-		warning("%s '%s' is accessible by group or others (mode %04o); "
-			"run: chmod 600 '%s'", what, path,
-			(unsigned)(st.st_mode & 07777), path);
-		return 1;
-	}
-	return 0;
-}
 
 static int read_token_file(const char *path, struct buf *out)
 {
-	FILE *f = fopen(path, "r");
-	char chunk[512];
-	size_t n;
-	int ret = 0;
+	util_check_private_file(path, "token file");
+	return util_read_file(path, "token file", 4096, out);
+}
 
-	if (!f)
-		return error("cannot open token file '%s': %s", path,
-			     strerror(errno));
-	config_check_private_file(path, "token file");
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		buf_add(out, chunk, n);
-		if (out->len > 4096) {
-			ret = error("token file '%s' is too large", path);
-			break;
-		}
-	}
-	if (!ret && ferror(f))
-		ret = error("cannot read token file '%s': %s", path,
-			    strerror(errno));
-	fclose(f);
-	return ret;
+/*
+ * A core dump of a process holding the token would hold the token: none
+ * is written from here on, and the process cannot be ptrace-attached by
+ * other processes of the same user.
+ */
+static void protect_secrets(void)
+{
+	struct rlimit none = { 0, 0 };
+
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) || setrlimit(RLIMIT_CORE, &none))
+		warning("cannot disable core dumps: %s", strerror(errno));
+}
+
+int config_command_unsafe(const struct config *c)
+{
+	struct stat st;
+
+	return c->token_command && c->path && !stat(c->path, &st) &&
+	       (st.st_mode & (S_IWGRP | S_IWOTH));
 }
 
 static int run_token_command(const char *cmd, struct buf *out)
@@ -481,13 +505,20 @@ int config_read_token(const struct config *c, struct buf *token)
 	const char *env = getenv("PARTICLE_ACCESS_TOKEN");
 	int ret = 0;
 
+	protect_secrets();
 	buf_reset(token);
 	if (env && *env)
 		buf_adds(token, env);
 	else if (c->token_file)
 		ret = read_token_file(c->token_file, token);
-	else if (c->token_command)
+	else if (c->token_command) {
+		if (config_command_unsafe(c))
+			warning("configuration '%s' sets token_command and is "
+				"writable by group or others: whoever can write "
+				"it can run commands as this user; run: chmod "
+				"go-w '%s'", c->path, c->path);
 		ret = run_token_command(c->token_command, token);
+	}
 	else
 		return error("no API token configured: set "
 			     "PARTICLE_ACCESS_TOKEN, token_file or "

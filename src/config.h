@@ -57,8 +57,28 @@ int config_load(struct config *c, const char *path);
 int config_set(struct config *c, const char *section, const char *key,
 	       const char *value, const char *origin);
 
-/* Checks cross-field rules (e.g. http:// only for loopback hosts). */
-int config_validate(const struct config *c);
+/*
+ * The base_url rule, judged with libcurl's own URL parser so that it sees
+ * the scheme, host and user info exactly as libcurl will use them: https,
+ * or plain http to a literal loopback host (localhost, 127.0.0.0/8, ::1);
+ * never user info, a query or a fragment. On success fills out: url
+ * normalized by libcurl without a trailing '/', host (with the port) for
+ * messages, plain_http. Returns -1 after an error naming origin.
+ */
+struct base_url {
+	char *url;
+	char *host;
+	int plain_http;
+};
+int config_parse_base_url(const char *url, const char *origin,
+			  struct base_url *out);
+void base_url_release(struct base_url *u);
+
+/*
+ * 1 when token_command is set and the file that set it is writable by
+ * group or others: whoever can write it can run commands as erasectl.
+ */
+int config_command_unsafe(const struct config *c);
 
 /*
  * Reads the API token: $PARTICLE_ACCESS_TOKEN, else token_file, else the
@@ -67,10 +87,5 @@ int config_validate(const struct config *c);
  */
 int config_read_token(const struct config *c, struct buf *token);
 
-/* Returns 1 when url's host is loopback (127.0.0.0/8, ::1, localhost). */
-int config_url_is_loopback(const char *url);
-
-/* Warns when a secret file is readable by group or others; 1 if it is. */
-int config_check_private_file(const char *path, const char *what);
 
 #endif

@@ -1,12 +1,16 @@
 #include "db.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "buf.h"
-#include "ledger.h"
 #include "log.h"
 #include "banned.h"
 
@@ -25,18 +29,100 @@ int db_schema_version(void)
 		db_migrations[db_migrations_count - 1].version : 0;
 }
 
+static int last_busy;
+
+int db_busy(void)
+{
+	return last_busy;
+}
+
 /*
  * SQLite says only "disk I/O error" for a full disk or a failed write;
- * the operating system's reason is what the operator needs.
+ * the operating system's reason is what the operator needs. A database
+ * that stayed locked is named as such: it is not an integrity problem.
  */
 static int db_error(sqlite3 *db, const char *msg)
 {
 	int rc = sqlite3_errcode(db) & 0xff, sys = sqlite3_system_errno(db);
+	const char *file = sqlite3_db_filename(db, "main");
 
+	last_busy = rc == SQLITE_BUSY || rc == SQLITE_LOCKED;
+	if (last_busy)
+		return error("database '%s' is busy: another erasectl command "
+			     "is writing to it; try again when it has finished",
+			     file && *file ? file : "?");
 	if ((rc == SQLITE_IOERR || rc == SQLITE_FULL || rc == SQLITE_CANTOPEN ||
 	     rc == SQLITE_READONLY) && sys)
 		return error("database error: %s (%s)", msg, strerror(sys));
 	return error("database error: %s", msg);
+}
+
+int db_fail(sqlite3 *db)
+{
+	return db_error(db, sqlite3_errmsg(db));
+}
+
+void db_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+int db_step(sqlite3 *db, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return db_fail(db);
+	return 0;
+}
+
+/* Statements kept per connection (db_kept); a few connections at most. */
+#define KEPT_SLOTS 4
+static struct kept {
+	sqlite3 *db;
+	sqlite3_stmt *st[DB_NSTMT];
+} kept[KEPT_SLOTS];
+static unsigned next_victim;
+
+static void kept_clear(struct kept *k)
+{
+	int i;
+
+	for (i = 0; i < DB_NSTMT; i++)
+		sqlite3_finalize(k->st[i]);
+	memset(k, 0, sizeof(*k));
+}
+
+sqlite3_stmt *db_kept(sqlite3 *db, enum db_stmt_slot slot, const char *sql)
+{
+	struct kept *k = NULL;
+	int i;
+
+	for (i = 0; i < KEPT_SLOTS && !k; i++)
+		if (kept[i].db == db)
+			k = &kept[i];
+	for (i = 0; i < KEPT_SLOTS && !k; i++)
+		if (!kept[i].db)
+			k = &kept[i];
+	if (!k) {
+		/* More connections than slots: reuse one round-robin. */
+		k = &kept[next_victim++ % KEPT_SLOTS];
+		kept_clear(k);
+	}
+	k->db = db;
+	if (!k->st[slot] &&
+	    sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+			       &k->st[slot], NULL) != SQLITE_OK) {
+		k->st[slot] = NULL;
+		db_fail(db);
+		return NULL;
+	}
+	sqlite3_reset(k->st[slot]);
+	sqlite3_clear_bindings(k->st[slot]);
+	return k->st[slot];
 }
 
 int db_exec(sqlite3 *db, const char *sql)
@@ -82,8 +168,7 @@ int db_checkpoint_truncate(sqlite3 *db)
 					   NULL, NULL);
 
 	if (rc != SQLITE_OK)
-		return error("cannot checkpoint the database WAL: %s",
-			     sqlite3_errmsg(db));
+		return db_error(db, sqlite3_errmsg(db));
 	return 0;
 }
 
@@ -92,6 +177,50 @@ char *db_column_strdup(sqlite3_stmt *st, int col)
 	const unsigned char *t = sqlite3_column_text(st, col);
 
 	return t ? xstrdup((const char *)t) : NULL;
+}
+
+char *db_column_redacted(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	struct buf b = BUF_INIT;
+
+	if (!t)
+		return NULL;
+	log_redact(&b, (const char *)t);
+	return buf_detach(&b, NULL);
+}
+
+int db_meta_get(sqlite3 *db, const char *key, struct buf *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	buf_reset(out);
+	if (db_prepare(db, &st, "SELECT value FROM meta WHERE key = ?1"))
+		return -1;
+	db_bind_text(st, 1, key);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		buf_adds(out, (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(db);
+	return 0;
+}
+
+int db_meta_set(sqlite3 *db, const char *key, const char *value)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	if (db_prepare(db, &st, "INSERT INTO meta (key, value) VALUES (?1, ?2) "
+		       "ON CONFLICT (key) DO UPDATE SET value = excluded.value"))
+		return -1;
+	db_bind_text(st, 1, key);
+	db_bind_text(st, 2, value);
+	ret = db_step(db, st);
+	sqlite3_finalize(st);
+	return ret;
 }
 
 static int user_version(sqlite3 *db, int *out)
@@ -104,7 +233,7 @@ static int user_version(sqlite3 *db, int *out)
 	if (sqlite3_step(st) == SQLITE_ROW)
 		*out = sqlite3_column_int(st, 0);
 	else
-		ret = error("database error: %s", sqlite3_errmsg(db));
+		ret = db_fail(db);
 	sqlite3_finalize(st);
 	return ret;
 }
@@ -164,24 +293,36 @@ int db_open(sqlite3 **out, const char *path, enum db_open_mode mode)
 {
 	sqlite3 *db = NULL;
 	struct stat st;
-	int flags, version = 0, applied;
+	mode_t old_mask = 0;
+	int flags, version = 0, applied, rc;
 
 	*out = NULL;
 	if (mode != DB_OPEN_CREATE && stat(path, &st))
 		return error("cannot open database '%s': %s (run 'erasectl "
 			     "init' first)", path, strerror(errno));
+	if (mode != DB_OPEN_CREATE && (st.st_mode & S_IRWXO))
+		warning("database '%s' is accessible by others (mode %04o): it "
+			"holds the emails of pending requests; run: chmod o-rwx "
+			"'%s'", path, (unsigned)(st.st_mode & 07777), path);
 	flags = mode == DB_OPEN_READONLY ? SQLITE_OPEN_READONLY :
 		SQLITE_OPEN_READWRITE |
 		(mode == DB_OPEN_CREATE ? SQLITE_OPEN_CREATE : 0);
-	if (sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL) !=
-	    SQLITE_OK) {
-		error("cannot open database '%s': %s", path,
-		      db ? sqlite3_errmsg(db) : "out of memory");
+	/* A new database (and its -wal, -shm) is private to its owner. */
+	if (mode == DB_OPEN_CREATE)
+		old_mask = umask(077);
+	rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc == SQLITE_OK)
+		sqlite3_extended_result_codes(db, 1);
+	if (rc != SQLITE_OK || apply_pragmas(db, mode)) {
+		if (rc != SQLITE_OK)
+			error("cannot open database '%s': %s", path,
+			      db ? sqlite3_errmsg(db) : "out of memory");
+		if (mode == DB_OPEN_CREATE)
+			umask(old_mask);
 		goto fail;
 	}
-	sqlite3_extended_result_codes(db, 1);
-	if (apply_pragmas(db, mode))
-		goto fail;
+	if (mode == DB_OPEN_CREATE)
+		umask(old_mask);
 	if (mode == DB_OPEN_CREATE) {
 		if (db_migrate(db, &applied))
 			goto fail;
@@ -210,8 +351,75 @@ fail:
 
 void db_close(sqlite3 *db)
 {
+	int i;
+
 	if (!db)
 		return;
-	ledger_release(db);	/* its cached statements would keep db open */
+	/* Kept statements would keep db open. */
+	for (i = 0; i < KEPT_SLOTS; i++)
+		if (kept[i].db == db)
+			kept_clear(&kept[i]);
 	sqlite3_close(db);
+}
+
+/* The pid holding an flock on the file open as fd (/proc/locks), or 0. */
+static long lock_holder(int fd)
+{
+	struct stat st;
+	char line[256];
+	long pid = 0;
+	FILE *f;
+
+	if (fstat(fd, &st) || !(f = fopen("/proc/locks", "r")))
+		return 0;
+	while (!pid && fgets(line, sizeof(line), f)) {
+		const char *s = strchr(line, ':');
+		unsigned maj, min;
+		unsigned long long ino;
+		char type[16];
+		long p;
+
+		/* "1: FLOCK  ADVISORY  WRITE 4711 08:01:123456 0 EOF" */
+		if (s && sscanf(s + 1, " %15s %*s %*s %ld %x:%x:%llu", type, &p,
+				&maj, &min, &ino) == 5 &&
+		    !strcmp(type, "FLOCK") && ino == (unsigned long long)st.st_ino &&
+		    maj == major(st.st_dev) && min == minor(st.st_dev))
+			pid = p;
+	}
+	fclose(f);
+	return pid;
+}
+
+int db_lock(const char *path, int *fd)
+{
+	int held;
+
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0)
+		return error("cannot open database '%s' to lock it: %s", path,
+			     strerror(errno));
+	if (!flock(*fd, LOCK_EX | LOCK_NB))
+		return 0;
+	held = errno == EWOULDBLOCK;
+	if (held) {
+		long pid = lock_holder(*fd);
+
+		if (pid)
+			error("another erasectl run (pid %ld) holds the lock on "
+			      "database '%s'; try again when it has finished",
+			      pid, path);
+		else
+			error("another erasectl run holds the lock on database "
+			      "'%s'; try again when it has finished", path);
+	} else
+		error("cannot lock database '%s': %s", path, strerror(errno));
+	close(*fd);
+	*fd = -1;
+	return held ? 1 : -1;
+}
+
+void db_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
 }

@@ -188,3 +188,19 @@ int subject_ref_of_email(const struct hmac_key *key, const char *email,
 	free(norm);
 	return ret;
 }
+
+int subject_ref_of_customer(const struct hmac_key *key, const char *username,
+			    char out[SHA256_HEX_LEN + 1])
+{
+	return digest_hmac_sha256_hex(key->bytes, sizeof(key->bytes), username,
+				      strlen(username), out);
+}
+
+int hmac_key_fingerprint(const struct hmac_key *key,
+			 char out[SHA256_HEX_LEN + 1])
+{
+	static const char label[] = "erasectl key fingerprint v1";
+
+	return digest_hmac_sha256_hex(key->bytes, sizeof(key->bytes), label,
+				      sizeof(label) - 1, out);
+}

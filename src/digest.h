@@ -2,7 +2,8 @@
 #define ERASECTL_DIGEST_H
 /*
  * digest: SHA-256, HMAC-SHA256, hex encoding and random bytes (OpenSSL
- * libcrypto), and the subject reference derived from an email.
+ * libcrypto), the HMAC key file, and the subject references derived from
+ * an identity with it.
  */
 #include <stddef.h>
 
@@ -40,6 +41,20 @@ int hmac_key_load(const char *path, struct hmac_key *key);
 void hmac_key_wipe(struct hmac_key *key);
 /* subject_ref = hex HMAC-SHA256(key, normalized email). */
 int subject_ref_of_email(const struct hmac_key *key, const char *email,
+			 char out[SHA256_HEX_LEN + 1]);
+/*
+ * subject_ref of a customer named by its exact username: hex
+ * HMAC-SHA256(key, username) (an email-shaped username written in lower
+ * case therefore has the same ref as that email).
+ */
+int subject_ref_of_customer(const struct hmac_key *key, const char *username,
+			    char out[SHA256_HEX_LEN + 1]);
+/*
+ * The key's fingerprint: hex HMAC-SHA256(key, "erasectl key fingerprint
+ * v1"). It names the key without revealing it, so a database can tell
+ * when it is given another key.
+ */
+int hmac_key_fingerprint(const struct hmac_key *key,
 			 char out[SHA256_HEX_LEN + 1]);
 
 #endif

@@ -1,36 +1,32 @@
 #ifndef ERASECTL_ENGINE_H
 #define ERASECTL_ENGINE_H
 /*
- * engine: carries out erasure requests (DESIGN.md "Erasure, per subject,
- * in this order") for `run` and `erase`.
+ * engine: carries out erasure requests for `run` and `erase` (DESIGN.md
+ * "Erasure, per subject, in this order"), from the queue to the ledger:
  *
- * One run: take the run lock, claim the requests (one UPDATE marks them
- * running; none is loaded), build an index of every configured product's
- * customers and devices (one paged sweep of each list: API calls grow with
- * the fleet's pages, not subjects x fleet), then go through the claimed
+ *   claim (queue) -> discover (fleet) -> per window of requests:
+ *   plan (plan) -> record the plans -> act and verify (execute) ->
+ *   record each request's end (done or failed, ledger and queue together)
+ *
+ * One run: claim the requests (one UPDATE marks them running; none is
+ * loaded), build the fleet index once, then go through the claimed
  * requests in windows of bounded size (2000; ERASECTL_WINDOW overrides),
- * so memory stays bounded whatever the queue's length. Per window: plan
- * each request from the index and from its ledger history (actions a
- * previous attempt finished are not planned again; actions it planned but
- * did not finish are carried over), commit the window's plans to the
- * ledger, then act: requests advance concurrently through the API client
- * as small state machines (per device in order: clear fields, delete
- * ledger instances, unclaim or remove, SIM action; then the customer
- * delete; then a fresh GET of every device). One fresh customers sweep per
- * product verifies that no customer of the window remains; only then is a
- * request done. Result entries are group-committed (every 50 entries or
- * 100 ms); the window's requests end done or failed before the next window
- * is loaded. A run stopped by 401/403 or an unreachable API fails the
- * requests of later windows without trying them.
+ * so memory stays bounded whatever the queue's length. Each window's plans
+ * are committed to the ledger before its first destructive call; its
+ * requests end done or failed before the next window is loaded. A run
+ * stopped by 401/403 or an unreachable API fails the requests of later
+ * windows without trying them, so that none stays running.
  *
- * A request by device id is resolved to the device's owner (its email is
- * stored in the queue row until the request is done, so a retry can go on
- * where it stopped); a device that has no owner, or is in no configured
- * product, is done with outcome not_found.
+ * The caller holds the run lock (db_lock) unless it is a dry run. The
+ * engine prints nothing but diagnostics and, with --log-format json, one
+ * request_done event per request; the command prints the result.
  */
 #include <stddef.h>
 
-#include "commands.h"
+#include <sqlite3.h>
+
+#include "config.h"
+#include "plan.h"
 #include "queue.h"
 
 /* What `erase` is asked to confirm: counts only, no personal data. */
@@ -41,39 +37,60 @@ struct engine_preview {
 };
 
 /*
- * Called by engine_run for `erase` after discovery and planning, before
- * anything is written. Returns 1 to go ahead, 0 to stop (nothing queued),
- * -1 after an error.
+ * Called for `erase` after discovery and planning, before anything is
+ * written. Returns 1 to go ahead, 0 to stop (nothing queued), -1 after an
+ * error.
  */
 typedef int (*engine_confirm_fn)(const struct engine_preview *p, void *ctx);
+/* Called with each request's plan in a dry run. */
+typedef void (*engine_plan_fn)(const struct job *j, void *ctx);
 
 struct engine_opts {
 	long limit;		/* requests to claim; 0: all */
 	long concurrency;	/* calls in flight; 0: [api] concurrency */
-	int dry_run;		/* only GETs; print the plan; write nothing */
+	int dry_run;		/* only GETs; show the plan; write nothing */
 	/*
-	 * erase: this one request (request_id, subject_email or device_id,
-	 * received_at, source filled; subject_ref is filled by the engine),
+	 * erase: this one request (request_id, the subject, received_at,
+	 * source filled and validated; subject_ref is filled by the engine),
 	 * queued with an "enqueued" ledger entry once confirm says yes.
 	 */
 	struct queue_request *single;
+	const struct hmac_key *key;	/* loaded by the command (cmd_load_key) */
 	engine_confirm_fn confirm;
 	void *confirm_ctx;
+	engine_plan_fn show_plan;
+	void *plan_ctx;
 };
 
-/*
- * Runs the engine and returns the exit code of DESIGN.md: 0, 1 (some
- * requests failed), 2 (configuration), 3 (database), 4 (401/403), 5 (run
- * lock held), 6 (API unreachable). Prints the summary line to stdout.
- */
-int engine_run(struct app *app, const struct engine_opts *opts);
+enum engine_status {
+	ENGINE_OK,		/* ran; see the counts for failed requests */
+	ENGINE_CONFIG,		/* configuration or usage error */
+	ENGINE_DB,		/* database error (db_busy() tells busy) */
+	ENGINE_AUTH,		/* 401/403: the run stopped */
+	ENGINE_UNREACHABLE,	/* API unreachable or TLS failed */
+	ENGINE_API_FAILED,	/* the checks before the run failed (5xx,
+				 * bad answers): nothing was claimed */
+	ENGINE_NOT_DONE,	/* erase: not confirmed, or it cannot plan */
+};
 
-/*
- * Takes the run lock "<db>.lock" (flock, pid written inside). Returns the
- * descriptor, -1 after an error, or -2 when another live process holds it
- * (after printing its pid).
- */
-int engine_lock(const char *db_path);
-void engine_unlock(int fd);
+struct engine_result {
+	enum engine_status status;
+	long total;		/* requests of the run (dry run: seen) */
+	size_t erased, not_found, failed;
+	long held_skipped;	/* not claimed: their subject is on hold */
+	size_t actions;		/* destructive calls planned */
+	long api_calls;		/* HTTP attempts */
+	long api_failures;	/* calls that ended in an error */
+	int discovery_failed;	/* nothing could be planned */
+	/* erase: the request was already done; its outcome (owned). */
+	char *already_done;
+};
+
+void engine_result_init(struct engine_result *r);
+void engine_result_release(struct engine_result *r);
+
+/* Runs the engine; res says how it went. Returns 0, or -1 when it failed. */
+int engine_run(const struct config *cfg, sqlite3 *db,
+	       const struct engine_opts *opts, struct engine_result *res);
 
 #endif

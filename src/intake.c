@@ -9,12 +9,14 @@
 #include <csv.h>
 
 #include "buf.h"
+#include "escape.h"
 #include "log.h"
 #include "banned.h"
 
 enum column {
 	COL_REQUEST_ID,
 	COL_EMAIL,
+	COL_CUSTOMER,
 	COL_DEVICE_ID,
 	COL_RECEIVED_AT,
 	COL_PRODUCT,
@@ -23,8 +25,11 @@ enum column {
 };
 
 static const char *const column_names[NCOL] = {
-	"request_id", "email", "device_id", "received_at", "product", "source",
+	"request_id", "email", "customer", "device_id", "received_at",
+	"product", "source",
 };
+#define COLUMN_LIST "request_id, email, customer, device_id, received_at, " \
+	"product, source"
 
 int intake_format_parse(const char *s)
 {
@@ -33,266 +38,6 @@ int intake_format_parse(const char *s)
 	if (!strcmp(s, "opendsr"))
 		return INTAKE_OPENDSR;
 	return -1;
-}
-
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	unsigned cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates and code points past U+10FFFF. */
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
-
-const char *intake_check_text(const char *s, size_t max)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s), i = 0, l;
-
-	if (n > max)
-		return "is too long";
-	while (i < n) {
-		if (p[i] < 0x20 || p[i] == 0x7f)
-			return "contains a control character";
-		l = utf8_len(p + i, n - i);
-		if (!l)
-			return "is not valid UTF-8";
-		i += l;
-	}
-	return NULL;
-}
-
-const char *intake_check_reason(const char *s)
-{
-	const char *bad;
-
-	if (!s || !*s || strspn(s, " \t") == strlen(s))
-		return "the reason is empty";
-	bad = intake_check_text(s, 500);
-	if (bad)
-		return strlen(s) > 500 ? "the reason is longer than 500 bytes" :
-		       "the reason contains control characters or invalid "
-		       "UTF-8";
-	if (strchr(s, '@'))
-		return "the reason must not contain an email address (it is "
-		       "written to the ledger, which holds no personal data)";
-	return NULL;
-}
-
-const char *intake_check_email(const char *e)
-{
-	const char *at = strchr(e, '@'), *p, *dot;
-	size_t n = strlen(e);
-
-	if (!n)
-		return "is empty";
-	if (n > 254)
-		return "is longer than 254 characters";
-	if (intake_check_text(e, 254))
-		return "contains control characters or invalid UTF-8";
-	for (p = e; *p; p++)
-		if (*p == ' ' || *p == '\t' || strchr(",;:<>()[]\\\"", *p))
-			return "contains a space or a character not allowed "
-			       "in an address";
-	if (!at)
-		return "has no '@'";
-	if (strchr(at + 1, '@'))
-		return "has more than one '@'";
-	if (at == e)
-		return "has an empty local part";
-	if (at - e > 64)
-		return "has a local part longer than 64 characters";
-	p = at + 1;
-	dot = strrchr(p, '.');
-	if (!*p || !dot || dot == p || !dot[1] || *p == '.' || *p == '-' ||
-	    strstr(p, ".."))
-		return "has no plausible domain (like example.com)";
-	for (; *p; p++)
-		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-' &&
-		    (unsigned char)*p < 0x80)
-			return "has a character not allowed in a domain";
-	return NULL;
-}
-
-const char *intake_check_device_id(const char *s)
-{
-	size_t i;
-
-	for (i = 0; s[i]; i++)
-		if (!isxdigit((unsigned char)s[i]))
-			return "device_id must be 24 hexadecimal digits";
-	if (i != 24)
-		return "device_id must be 24 hexadecimal digits";
-	return NULL;
-}
-
-const char *intake_check_request_id(const char *s)
-{
-	size_t i, n = strlen(s);
-
-	if (!n)
-		return "request_id is empty";
-	if (n > 128)
-		return "request_id is longer than 128 characters";
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x20 || c > 0x7e)
-			return "request_id must be printable ASCII";
-		if (c == '@')
-			return "request_id must not contain '@' (it is "
-			       "written to the ledger, which holds no "
-			       "personal data)";
-	}
-	if (s[0] == ' ' || s[n - 1] == ' ')
-		return "request_id must not start or end with a space";
-	return NULL;
-}
-
-long intake_days_from_civil(int y, int m, int d)
-{
-	/* H. Hinnant's days_from_civil, exact for the proleptic calendar. */
-	long era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153L * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-void intake_civil_from_days(long z, int *y, int *m, int *d)
-{
-	long era, doe, yoe, doy, mp;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
-static int days_in_month(int y, int m)
-{
-	static const int dm[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-
-	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-		return 29;
-	return dm[m - 1];
-}
-
-/* Reads exactly n digits at *s; -1 if they are not all there. */
-static int digits(const char **s, int n)
-{
-	int v = 0;
-
-	while (n--) {
-		if (!isdigit((unsigned char)**s))
-			return -1;
-		v = v * 10 + (*(*s)++ - '0');
-	}
-	return v;
-}
-
-int intake_parse_time(const char *s, time_t *out)
-{
-	int y, mo, d, h = 0, mi = 0, sec = 0, off = 0;
-	long long t;
-
-	y = digits(&s, 4);
-	if (y < 1970 || *s++ != '-')
-		return -1;
-	mo = digits(&s, 2);
-	if (mo < 1 || mo > 12 || *s++ != '-')
-		return -1;
-	d = digits(&s, 2);
-	if (d < 1 || d > days_in_month(y, mo))
-		return -1;
-	if (*s == 'T' || *s == 't' || (*s == ' ' && s[1])) {
-		s++;
-		h = digits(&s, 2);
-		if (h < 0 || h > 23 || *s++ != ':')
-			return -1;
-		mi = digits(&s, 2);
-		if (mi < 0 || mi > 59)
-			return -1;
-		if (*s == ':') {
-			s++;
-			sec = digits(&s, 2);
-			/* A leap second counts as the last second. */
-			if (sec < 0 || sec > 60)
-				return -1;
-			if (sec == 60)
-				sec = 59;
-			if (*s == '.' || *s == ',') {
-				s++;
-				if (!isdigit((unsigned char)*s))
-					return -1;
-				while (isdigit((unsigned char)*s))
-					s++;
-			}
-		}
-		if (*s == 'Z' || *s == 'z') {
-			s++;
-		} else if (*s == '+' || *s == '-') {
-			int sign = *s++ == '-' ? -1 : 1, oh, om;
-
-			oh = digits(&s, 2);
-			if (*s == ':')
-				s++;
-			om = digits(&s, 2);
-			if (oh < 0 || oh > 23 || om < 0 || om > 59)
-				return -1;
-			off = sign * (oh * 60 + om) * 60;
-		}
-	}
-	if (*s)
-		return -1;
-	t = (long long)intake_days_from_civil(y, mo, d) * 86400 +
-	    h * 3600 + mi * 60 + sec - off;
-	/* 1970 to 9999-12-31T23:59:59Z: what the stored form can hold. */
-	if (t < 0 || t > 253402300799LL)
-		return -1;
-	*out = (time_t)t;
-	return 0;
-}
-
-void intake_format_time(time_t t, char out[21])
-{
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 /* Trims ASCII white space in place. */
@@ -317,120 +62,41 @@ static void flatten(char *s)
 			*s = ' ';
 }
 
+/* Owned copy of a raw value, trimmed; NULL when absent or empty. */
+static char *raw_value(char *v, int flat)
+{
+	if (!v)
+		return NULL;
+	v = trim(v);
+	if (flat)
+		flatten(v);
+	return *v ? xstrdup(v) : NULL;
+}
+
 /*
- * Validates one request given its raw column values (NULL: absent) and
- * fills r. Returns 0, or -1 after writing the reason to why.
+ * Builds one request from its raw column values (NULL: absent) and
+ * validates it. Returns 0, or -1 after writing the reason to why.
  */
 static int make_request(const struct intake_options *opt, char *vals[NCOL],
 			struct queue_request *r, int *generated,
 			struct buf *why)
 {
-	char *v[NCOL], uuid[37], ts[21];
-	const char *bad;
-	time_t t;
 	int i;
 
 	for (i = 0; i < NCOL; i++)
-		v[i] = vals[i] ? trim(vals[i]) : NULL;
-	for (i = 0; i < NCOL; i++)
-		if (v[i] && strlen(v[i]) > INTAKE_FIELD_MAX) {
+		if (vals[i] && strlen(vals[i]) > INTAKE_FIELD_MAX) {
 			buf_addf(why, "%s is longer than %d bytes",
 				 column_names[i], INTAKE_FIELD_MAX);
 			return -1;
 		}
-
-	if (v[COL_EMAIL] && *v[COL_EMAIL]) {
-		r->subject_email = email_normalize(v[COL_EMAIL]);
-		bad = intake_check_email(r->subject_email);
-		if (bad) {
-			buf_addf(why, "row has an invalid email address (it "
-				 "%s)", bad);
-			return -1;
-		}
-		if (opt->key) {
-			char ref[SHA256_HEX_LEN + 1];
-
-			if (subject_ref_of_email(opt->key, r->subject_email,
-						 ref)) {
-				buf_adds(why, "cannot compute subject_ref");
-				return -1;
-			}
-			r->subject_ref = xstrdup(ref);
-		}
-	}
-	if (v[COL_DEVICE_ID] && *v[COL_DEVICE_ID]) {
-		char *p;
-
-		bad = intake_check_device_id(v[COL_DEVICE_ID]);
-		if (bad) {
-			buf_addf(why, "%s", bad);
-			return -1;
-		}
-		r->device_id = xstrdup(v[COL_DEVICE_ID]);
-		for (p = r->device_id; *p; p++)
-			*p = (char)tolower((unsigned char)*p);
-	}
-	if (!r->subject_email && !r->device_id) {
-		buf_adds(why, "row has neither an email nor a device_id");
-		return -1;
-	}
-
-	if (v[COL_REQUEST_ID] && *v[COL_REQUEST_ID]) {
-		bad = intake_check_request_id(v[COL_REQUEST_ID]);
-		if (bad) {
-			buf_adds(why, bad);
-			return -1;
-		}
-		r->request_id = xstrdup(v[COL_REQUEST_ID]);
-	} else {
-		*generated = 1;
-		if (digest_uuid4(uuid)) {
-			buf_adds(why, "cannot generate a request id");
-			return -1;
-		}
-		r->request_id = xstrdup(uuid);
-	}
-
-	t = opt->now;
-	if (v[COL_RECEIVED_AT] && *v[COL_RECEIVED_AT]) {
-		if (intake_parse_time(v[COL_RECEIVED_AT], &t)) {
-			buf_adds(why, "received_at is not an ISO 8601 date "
-				 "(2026-11-01) or date-time "
-				 "(2026-11-01T10:00:00Z)");
-			return -1;
-		}
-		/* A day of slack for clocks and time zones. */
-		if (t > opt->now + 86400) {
-			buf_adds(why, "received_at is in the future");
-			return -1;
-		}
-	}
-	intake_format_time(t, ts);
-	r->received_at = xstrdup(ts);
-
-	if (v[COL_PRODUCT] && *v[COL_PRODUCT]) {
-		flatten(v[COL_PRODUCT]);
-		bad = intake_check_text(v[COL_PRODUCT], 128);
-		if (bad) {
-			buf_addf(why, "product %s%s", bad,
-				 strlen(v[COL_PRODUCT]) > 128 ?
-				 " (at most 128 bytes)" : "");
-			return -1;
-		}
-		r->product = xstrdup(v[COL_PRODUCT]);
-	}
-	if (v[COL_SOURCE] && *v[COL_SOURCE]) {
-		flatten(v[COL_SOURCE]);
-		bad = intake_check_text(v[COL_SOURCE], 256);
-		if (bad) {
-			buf_addf(why, "source %s%s", bad,
-				 strlen(v[COL_SOURCE]) > 256 ?
-				 " (at most 256 bytes)" : "");
-			return -1;
-		}
-		r->source = xstrdup(v[COL_SOURCE]);
-	}
-	return 0;
+	r->request_id = raw_value(vals[COL_REQUEST_ID], 0);
+	r->subject_email = raw_value(vals[COL_EMAIL], 0);
+	r->subject_customer = raw_value(vals[COL_CUSTOMER], 0);
+	r->device_id = raw_value(vals[COL_DEVICE_ID], 0);
+	r->received_at = raw_value(vals[COL_RECEIVED_AT], 0);
+	r->product = raw_value(vals[COL_PRODUCT], 1);
+	r->source = raw_value(vals[COL_SOURCE], 1);
+	return intake_validate(r, opt->rules, generated, why);
 }
 
 /*
@@ -462,23 +128,6 @@ out:
 	queue_request_release(&r);
 	buf_release(&why);
 	return ret;
-}
-
-/* Appends s for a message: printable ASCII as is, the rest as \xNN. */
-static void add_escaped(struct buf *b, const char *s, size_t n, size_t max)
-{
-	size_t i;
-
-	for (i = 0; i < n && i < max; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c >= 0x20 && c < 0x7f && c != '\'')
-			buf_addch(b, c);
-		else
-			buf_addf(b, "\\x%02x", c);
-	}
-	if (n > max)
-		buf_adds(b, "...");
 }
 
 /* ---- CSV ---- */
@@ -529,20 +178,19 @@ static void csv_header_field(struct csv_state *s, const char *f, size_t len)
 	if (col < 0) {
 		struct buf esc = BUF_INIT;
 
-		add_escaped(&esc, name.buf, name.len, 40);
+		escape_quoted(&esc, name.buf, name.len, 40);
 		if (!name.len)
 			error("%s:%ld: header column %zu has no name",
 			      s->opt->name, s->rec_line, s->ncols + 1);
 		else if (memchr(name.buf, '@', name.len))
 			error("%s:%ld: unknown column %zu, which looks like an "
 			      "email address: is the header row missing? (it "
-			      "names the columns: request_id, email, device_id, "
-			      "received_at, product, source)", s->opt->name,
+			      "names the columns: " COLUMN_LIST ")", s->opt->name,
 			      s->rec_line, s->ncols + 1);
 		else
-			error("%s:%ld: unknown column '%s' (known: request_id, "
-			      "email, device_id, received_at, product, source)",
-			      s->opt->name, s->rec_line, esc.buf);
+			error("%s:%ld: unknown column '%s' (known: "
+			      COLUMN_LIST ")", s->opt->name, s->rec_line,
+			      esc.buf);
 		buf_release(&esc);
 		s->fatal = 1;
 		goto out;
@@ -604,11 +252,13 @@ static void csv_on_record(int term, void *data)
 
 		for (i = 0; i < s->ncols; i++)
 			if (s->col_of[i] == COL_EMAIL ||
+			    s->col_of[i] == COL_CUSTOMER ||
 			    s->col_of[i] == COL_DEVICE_ID)
 				has_subject = 1;
 		if (!has_subject) {
-			error("%s:%ld: the header needs an 'email' or a "
-			      "'device_id' column", s->opt->name, s->rec_line);
+			error("%s:%ld: the header needs an 'email', a 'customer' "
+			      "or a 'device_id' column", s->opt->name,
+			      s->rec_line);
 			s->fatal = 1;
 			return;
 		}
@@ -726,9 +376,8 @@ static int read_csv(FILE *fp, const struct intake_options *opt,
 		goto out;
 	}
 	if (!total) {
-		ret = error("%s:1: the file is empty (a header row is needed: "
-			    "request_id,email,device_id,received_at,product,"
-			    "source)", opt->name);
+		ret = error("%s:1: the file is empty (a header row is needed, "
+			    "naming the columns: " COLUMN_LIST ")", opt->name);
 		goto out;
 	}
 	if (csv_fini(&p, csv_on_field, csv_on_record, &s) && !s.fatal) {
@@ -831,15 +480,55 @@ static const char *json_string(const cJSON *o, const char *key, int *bad)
 	return v->valuestring;
 }
 
+/*
+ * The first key that appears twice in one object anywhere in o (cJSON keeps
+ * both and lookups see only the first), or NULL.
+ */
+static const char *duplicate_key(const cJSON *o, int deep)
+{
+	const cJSON *a, *b;
+	const char *d;
+
+	if (!cJSON_IsObject(o) && !cJSON_IsArray(o))
+		return NULL;
+	for (a = o->child; a; a = a->next) {
+		if (cJSON_IsObject(o))
+			for (b = a->next; b; b = b->next)
+				if (a->string && b->string &&
+				    !strcmp(a->string, b->string))
+					return a->string;
+		if (deep && (d = duplicate_key(a, 1)))
+			return d;
+	}
+	return NULL;
+}
+
+/* The OpenDSR identity types erasectl can match, and the column each fills. */
+static const struct {
+	const char *type;
+	enum column col;
+} identity_types[] = {
+	{ "email", COL_EMAIL },
+	{ "controller_customer_id", COL_CUSTOMER },
+};
+
 /* Fills vals from one OpenDSR request; -1 with the reason in why. */
 static int opendsr_values(const cJSON *o, char *vals[NCOL], struct buf *why)
 {
 	const cJSON *ids, *id;
-	const char *type, *rid, *t;
-	int bad = 0, emails = 0;
+	const char *type, *rid, *t, *dup;
+	int bad = 0, found = 0;
+	size_t k;
 
 	if (!cJSON_IsObject(o)) {
 		buf_adds(why, "request is not a JSON object");
+		return -1;
+	}
+	if ((dup = duplicate_key(o, 1))) {
+		buf_adds(why, "the key '");
+		escape_quoted(why, dup, strlen(dup), 40);
+		buf_adds(why, "' appears twice in one object (which one counts "
+			 "is ambiguous)");
 		return -1;
 	}
 	type = json_string(o, "subject_request_type", &bad);
@@ -847,7 +536,7 @@ static int opendsr_values(const cJSON *o, char *vals[NCOL], struct buf *why)
 		buf_adds(why, "subject_request_type must be \"erasure\"");
 		if (type) {
 			buf_adds(why, ", not '");
-			add_escaped(why, type, strlen(type), 20);
+			escape_quoted(why, type, strlen(type), 20);
 			buf_adds(why, "'");
 		}
 		return -1;
@@ -882,32 +571,64 @@ static int opendsr_values(const cJSON *o, char *vals[NCOL], struct buf *why)
 				 "or identity_value");
 			return -1;
 		}
-		if (strcmp(itype, "email")) {
+		for (k = 0; k < ARRAY_SIZE(identity_types); k++)
+			if (!strcmp(itype, identity_types[k].type))
+				break;
+		if (k == ARRAY_SIZE(identity_types)) {
 			buf_adds(why, "identity_type '");
-			add_escaped(why, itype, strlen(itype), 40);
-			buf_adds(why, "' is not supported: only email "
-				 "identities can be matched to Particle "
-				 "customers");
+			escape_quoted(why, itype, strlen(itype), 40);
+			buf_adds(why, "' is not supported: only email and "
+				 "controller_customer_id (a Particle customer "
+				 "username) can be matched to customers");
 			return -1;
 		}
 		if (ifmt && strcmp(ifmt, "raw")) {
 			buf_adds(why, "identity_format '");
-			add_escaped(why, ifmt, strlen(ifmt), 20);
+			escape_quoted(why, ifmt, strlen(ifmt), 20);
 			buf_adds(why, "' is not supported: erasure needs the "
-				 "raw email address, a hash cannot be "
-				 "matched to a customer");
+				 "raw identity, a hash cannot be matched to a "
+				 "customer");
 			return -1;
 		}
-		if (++emails > 1) {
-			buf_adds(why, "more than one email identity (send one "
-				 "request per subject)");
+		if (++found > 1) {
+			buf_adds(why, "more than one identity (send one request "
+				 "per subject)");
 			return -1;
 		}
-		vals[COL_EMAIL] = xstrdup(ival);
+		vals[identity_types[k].col] = xstrdup(ival);
 	}
 	vals[COL_REQUEST_ID] = xstrdup(rid);
 	vals[COL_RECEIVED_AT] = t ? xstrdup(t) : NULL;
 	vals[COL_SOURCE] = xstrdup("opendsr");
+	return 0;
+}
+
+/*
+ * The line of the first \u0000 escape inside a string (cJSON would cut the
+ * string there, silently queueing a prefix of it), or 0.
+ */
+static long nul_escape_line(const char *s, size_t n)
+{
+	size_t i;
+	int in_str = 0;
+	long line = 1;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '\n')
+			line++;
+		if (!in_str) {
+			in_str = s[i] == '"';
+			continue;
+		}
+		if (s[i] == '"') {
+			in_str = 0;
+		} else if (s[i] == '\\' && i + 1 < n) {
+			if (s[i + 1] == 'u' && i + 5 < n &&
+			    !strncmp(s + i + 2, "0000", 4))
+				return line;
+			i++;
+		}
+	}
 	return 0;
 }
 
@@ -943,6 +664,11 @@ static int read_opendsr(FILE *fp, const struct intake_options *opt,
 		ret = error("%s:1: the file is empty", opt->name);
 		goto out;
 	}
+	if ((line = nul_escape_line(start, n))) {
+		ret = error("%s:%ld: a string holds \\u0000 (a NUL character): "
+			    "refusing the document", opt->name, line);
+		goto out;
+	}
 	doc = cJSON_ParseWithLength(start, n);
 	if (!doc) {
 		const char *at = cJSON_GetErrorPtr();
@@ -955,6 +681,15 @@ static int read_opendsr(FILE *fp, const struct intake_options *opt,
 	if (cJSON_IsArray(doc)) {
 		list = doc;
 		object_lines(start, n, 1, &lines, &nlines);
+	} else if (cJSON_IsObject(doc) && duplicate_key(doc, 0)) {
+		struct buf key = BUF_INIT;
+		const char *d = duplicate_key(doc, 0);
+
+		escape_quoted(&key, d, strlen(d), 40);
+		ret = error("%s:1: the key '%s' appears twice in the top-level "
+			    "object", opt->name, key.buf);
+		buf_release(&key);
+		goto out;
 	} else if (cJSON_IsObject(doc) &&
 		   cJSON_GetObjectItemCaseSensitive(doc, "requests")) {
 		list = cJSON_GetObjectItemCaseSensitive(doc, "requests");

@@ -1,20 +1,31 @@
 #ifndef ERASECTL_INTAKE_H
 #define ERASECTL_INTAKE_H
 /*
- * intake: turns a CSV file (libcsv, streamed) or OpenDSR JSON into
+ * intake: how requests enter the queue, and the one request validator
+ * every entry uses.
+ *
+ * intake_read turns a CSV file (libcsv, streamed) or OpenDSR JSON into
  * validated requests, one callback per request, so that 100,000 rows never
  * sit in memory at once. Bad rows are reported as "NAME:LINE: reason",
  * where LINE is the physical line on which the record (or JSON object)
  * starts. Reasons never contain an email address.
  *
- * Validated means: email trimmed, lower-cased and plausible; device id 24
- * hex digits (lower-cased); request_id printable, at most 128 bytes,
- * without '@' (it is stored in the ledger), generated (UUID v4) when
- * empty; received_at ISO 8601, normalized to "YYYY-MM-DDTHH:MM:SSZ".
+ * intake_validate (validate.c) is the only definition of a valid request,
+ * used by enqueue (CSV, OpenDSR), erase, and rows upstream systems INSERT
+ * (intake_upstream): an identity (email: trimmed, lower-cased, plausible;
+ * or customer: a Particle username given exactly) or a device id (24 hex
+ * digits, lower-cased); request_id printable ASCII, at most 128 bytes,
+ * without '@' (it is stored in the ledger), generated (UUID v4) when empty;
+ * received_at ISO 8601, normalized to "YYYY-MM-DDTHH:MM:SSZ", not in the
+ * future (a day of slack for clocks and time zones); product one of
+ * [products] ids; product and source printable UTF-8 without an email.
  */
 #include <stdio.h>
 #include <time.h>
 
+#include <sqlite3.h>
+
+#include "buf.h"
 #include "digest.h"
 #include "queue.h"
 
@@ -25,11 +36,26 @@
 
 enum intake_format { INTAKE_CSV, INTAKE_OPENDSR };
 
+/* What a valid request must satisfy beyond its own fields. */
+struct intake_rules {
+	const struct hmac_key *key;	/* fills subject_ref */
+	time_t now;			/* default received_at; no later */
+	const struct strvec *products;	/* [products] ids (empty: any) */
+};
+
+/*
+ * Validates and normalizes r in place; r holds the values as given (each
+ * trimmed, NULL when absent or empty). Fills subject_ref and, when r has
+ * no request id, a new one (*generated_id = 1). Returns 0, or -1 with the
+ * reason in why (no personal data in it).
+ */
+int intake_validate(struct queue_request *r, const struct intake_rules *rules,
+		    int *generated_id, struct buf *why);
+
 struct intake_options {
 	enum intake_format format;
 	const char *name;		/* for messages: path or "<stdin>" */
-	const struct hmac_key *key;	/* fills subject_ref */
-	time_t now;			/* default received_at */
+	const struct intake_rules *rules;
 };
 
 /*
@@ -59,31 +85,36 @@ int intake_read(FILE *fp, const struct intake_options *opt, intake_fn fn,
 int intake_format_parse(const char *s);
 
 /*
- * Validators, exposed for tests and for rows upstream systems INSERT. Each
+ * Records the rows upstream systems INSERTed into erasure_queue (rows
+ * without an "enqueued" ledger entry): each is validated by
+ * intake_validate and gets its "enqueued" entry (detail "upstream"); a
+ * valid pending row moves to `initial` (pending, or awaiting_approval); an
+ * invalid row, or one inserted in any other state, becomes rejected with
+ * the reason (ledger "rejected") and loses its plaintext subject. Runs in
+ * the caller's transaction if one is open, else in its own. Returns the
+ * number of rows recorded, or -1.
+ */
+int intake_upstream(sqlite3 *db, const struct intake_rules *rules,
+		    enum queue_status initial);
+
+/*
+ * Field validators, for tests and for free text outside requests. Each
  * returns NULL when s is valid, else the reason (a static string).
  */
 const char *intake_check_email(const char *normalized);
+const char *intake_check_customer(const char *s);
 const char *intake_check_device_id(const char *s);
 const char *intake_check_request_id(const char *s);
-/* Printable UTF-8 text of at most max bytes (product, source, reasons). */
+/*
+ * Printable UTF-8 text of at most max bytes that holds no email address
+ * (product, source: they are shown in reports).
+ */
 const char *intake_check_text(const char *s, size_t max);
 /*
- * An operator's reason (hold, release, extend): non-empty printable text
- * of at most 500 bytes without an email address (it goes to the ledger).
+ * An operator's reason (hold, release, extend, approve, deny): non-empty
+ * printable text of at most 500 bytes without an email address (it goes
+ * to the ledger).
  */
 const char *intake_check_reason(const char *s);
-
-/*
- * Parses an ISO 8601 date ("2026-11-01", that day at 00:00:00Z) or
- * date-time ("2026-11-01T10:00[:00[.123]][Z|+01:00]"; a space may replace
- * the T; no zone means UTC). Returns 0, or -1 without a message.
- */
-int intake_parse_time(const char *s, time_t *out);
-/* Formats t as "YYYY-MM-DDTHH:MM:SSZ". */
-void intake_format_time(time_t t, char out[21]);
-
-/* Days since 1970-01-01 of a proleptic Gregorian date, and back. */
-long intake_days_from_civil(int y, int m, int d);
-void intake_civil_from_days(long days, int *y, int *m, int *d);
 
 #endif

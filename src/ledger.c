@@ -9,13 +9,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
-#include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 
-#include "config.h"
 #include "db.h"
+#include "exitcode.h"
 #include "log.h"
 #include "banned.h"
 
@@ -29,7 +26,7 @@ static EVP_MD_CTX *sha_ctx;
 static void sha_fatal(void)
 {
 	fprintf(stderr, "erasectl: fatal: cannot compute SHA-256\n");
-	exit(70);
+	exit(EXIT_INTEGRITY);
 }
 
 static void sha_begin(void)
@@ -195,74 +192,6 @@ static const char *operator_name(void)
 	return name;
 }
 
-/* Statements prepared once per connection (see ledger.h). */
-#define STMT_SLOTS 4
-static struct stmt_slot {
-	sqlite3 *db;
-	sqlite3_stmt *last;
-	sqlite3_stmt *insert;
-} slots[STMT_SLOTS];
-static unsigned next_victim;
-
-static void slot_clear(struct stmt_slot *s)
-{
-	sqlite3_finalize(s->last);
-	sqlite3_finalize(s->insert);
-	memset(s, 0, sizeof(*s));
-}
-
-void ledger_release(sqlite3 *db)
-{
-	int i;
-
-	for (i = 0; i < STMT_SLOTS; i++)
-		if (db && slots[i].db == db)
-			slot_clear(&slots[i]);
-}
-
-static int prepare_persistent(sqlite3 *db, sqlite3_stmt **st, const char *sql)
-{
-	if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, st,
-			       NULL) != SQLITE_OK) {
-		*st = NULL;
-		return error("database error: %s", sqlite3_errmsg(db));
-	}
-	return 0;
-}
-
-static struct stmt_slot *statements(sqlite3 *db)
-{
-	struct stmt_slot *s = NULL;
-	int i;
-
-	for (i = 0; i < STMT_SLOTS; i++)
-		if (slots[i].db == db)
-			return &slots[i];
-	for (i = 0; i < STMT_SLOTS && !s; i++)
-		if (!slots[i].db)
-			s = &slots[i];
-	if (!s) {
-		/* More connections than slots: reuse one round-robin. */
-		s = &slots[next_victim++ % STMT_SLOTS];
-		slot_clear(s);
-	}
-	if (prepare_persistent(db, &s->last,
-			       "SELECT seq, ts, hash FROM ledger "
-			       "ORDER BY seq DESC LIMIT 1") ||
-	    prepare_persistent(db, &s->insert,
-			       "INSERT INTO ledger (seq, ts, request_id, "
-			       "subject_ref, event, target_kind, target_id, "
-			       "method, path, status, body_sha256, detail, "
-			       "operator, prev_hash, hash) VALUES (?1, ?2, ?3, "
-			       "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
-			       "?14, ?15)")) {
-		slot_clear(s);
-		return NULL;
-	}
-	s->db = db;
-	return s;
-}
-
 /* The safety net behind every caller: no email-shaped text, no token. */
 static int check_no_pii(const struct ledger_entry *e)
 {
@@ -290,42 +219,51 @@ static int check_no_pii(const struct ledger_entry *e)
 	return ret;
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *s)
+/* The ledger's columns are NOT NULL: an absent field is "". */
+static void bind_field(sqlite3_stmt *st, int i, const char *s)
 {
-	sqlite3_bind_text(st, i, s ? s : "", -1, SQLITE_STATIC);
+	db_bind_text(st, i, s ? s : "");
 }
 
 static int append_locked(sqlite3 *db, struct ledger_entry *e)
 {
-	struct stmt_slot *s = statements(db);
+	sqlite3_stmt *head = db_kept(db, DB_STMT_LEDGER_HEAD,
+				     "SELECT seq, ts, hash FROM ledger "
+				     "ORDER BY seq DESC LIMIT 1");
+	sqlite3_stmt *ins = db_kept(db, DB_STMT_LEDGER_INSERT,
+				    "INSERT INTO ledger (seq, ts, request_id, "
+				    "subject_ref, event, target_kind, "
+				    "target_id, method, path, status, "
+				    "body_sha256, detail, operator, prev_hash, "
+				    "hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+				    "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)");
 	char prev_ts[32] = "";
 	int64_t last = 0;
 	int rc;
 
-	if (!s)
+	if (!head || !ins)
 		return -1;
 	memset(e->prev_hash, '0', SHA256_HEX_LEN);
 	e->prev_hash[SHA256_HEX_LEN] = '\0';
-	rc = sqlite3_step(s->last);
+	rc = sqlite3_step(head);
 	if (rc == SQLITE_ROW) {
-		const char *t = (const char *)sqlite3_column_text(s->last, 1);
-		const char *h = (const char *)sqlite3_column_text(s->last, 2);
+		const char *t = (const char *)sqlite3_column_text(head, 1);
+		const char *h = (const char *)sqlite3_column_text(head, 2);
 
-		last = sqlite3_column_int64(s->last, 0);
+		last = sqlite3_column_int64(head, 0);
 		if (t && strlen(t) < sizeof(prev_ts))
 			memcpy(prev_ts, t, strlen(t) + 1);
 		if (!h || strlen(h) != SHA256_HEX_LEN) {
-			sqlite3_reset(s->last);
+			sqlite3_reset(head);
 			return error("the ledger's last entry %lld has no valid "
 				     "hash: run 'erasectl verify'",
 				     (long long)last);
 		}
 		memcpy(e->prev_hash, h, SHA256_HEX_LEN);
 	}
-	sqlite3_reset(s->last);
+	sqlite3_reset(head);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return error("cannot read the ledger head: %s",
-			     sqlite3_errmsg(db));
+		return db_fail(db);
 
 	e->seq = last + 1;
 	ledger_now(e->ts);
@@ -333,28 +271,27 @@ static int append_locked(sqlite3 *db, struct ledger_entry *e)
 		memcpy(e->ts, prev_ts, sizeof(prev_ts));
 	ledger_entry_hash(e, e->hash);
 
-	sqlite3_bind_int64(s->insert, 1, e->seq);
-	bind_text(s->insert, 2, e->ts);
-	bind_text(s->insert, 3, e->request_id);
-	bind_text(s->insert, 4, e->subject_ref);
-	bind_text(s->insert, 5, e->event);
-	bind_text(s->insert, 6, e->target_kind);
-	bind_text(s->insert, 7, e->target_id);
-	bind_text(s->insert, 8, e->method);
-	bind_text(s->insert, 9, e->path);
-	sqlite3_bind_int(s->insert, 10, e->status);
-	bind_text(s->insert, 11, e->body_sha256);
-	bind_text(s->insert, 12, e->detail);
-	bind_text(s->insert, 13, e->operator_name);
-	bind_text(s->insert, 14, e->prev_hash);
-	bind_text(s->insert, 15, e->hash);
-	rc = sqlite3_step(s->insert);
-	sqlite3_reset(s->insert);
-	sqlite3_clear_bindings(s->insert);
+	sqlite3_bind_int64(ins, 1, e->seq);
+	bind_field(ins, 2, e->ts);
+	bind_field(ins, 3, e->request_id);
+	bind_field(ins, 4, e->subject_ref);
+	bind_field(ins, 5, e->event);
+	bind_field(ins, 6, e->target_kind);
+	bind_field(ins, 7, e->target_id);
+	bind_field(ins, 8, e->method);
+	bind_field(ins, 9, e->path);
+	sqlite3_bind_int(ins, 10, e->status);
+	bind_field(ins, 11, e->body_sha256);
+	bind_field(ins, 12, e->detail);
+	bind_field(ins, 13, e->operator_name);
+	bind_field(ins, 14, e->prev_hash);
+	bind_field(ins, 15, e->hash);
+	rc = sqlite3_step(ins);
 	if (rc != SQLITE_DONE)
-		return error("cannot append to the ledger: %s",
-			     sqlite3_errmsg(db));
-	return 0;
+		db_fail(db);
+	sqlite3_reset(ins);
+	sqlite3_clear_bindings(ins);
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 int ledger_append(sqlite3 *db, struct ledger_entry *e)
@@ -398,8 +335,7 @@ int ledger_head(sqlite3 *db, int64_t *count, char head[SHA256_HEX_LEN + 1])
 		if (h && strlen(h) == SHA256_HEX_LEN)
 			memcpy(head, h, SHA256_HEX_LEN);
 	} else if (rc != SQLITE_DONE) {
-		ret = error("cannot read the ledger head: %s",
-			    sqlite3_errmsg(db));
+		ret = db_fail(db);
 	}
 	sqlite3_finalize(st);
 	return ret;
@@ -485,7 +421,7 @@ int ledger_merkle_root(sqlite3 *db, int64_t n, unsigned char out[SHA256_LEN])
 		merkle_add(&m, leaf, SHA256_LEN);
 	}
 	if (rc != SQLITE_DONE)
-		ret = error("cannot read the ledger: %s", sqlite3_errmsg(db));
+		ret = db_fail(db);
 	else if ((int64_t)m.n < n)
 		ret = error("the ledger has %llu entries, fewer than %lld",
 			    (unsigned long long)m.n, (long long)n);
@@ -549,16 +485,60 @@ static int bad(struct ledger_scan *s, int64_t seq, const char *fmt, ...)
 	return 1;
 }
 
+/* The hash of a row read with LEDGER_COLUMNS, chained to prev. */
+static void row_hash(sqlite3_stmt *st, const char *prev, struct buf *enc,
+		     unsigned char md[SHA256_LEN])
+{
+	struct field f[NFIELDS];
+	char seqtxt[24], status[24];
+	int i;
+
+	f[0].p = seqtxt;
+	f[0].n = fmt_int64(sqlite3_column_int64(st, 0), seqtxt);
+	for (i = 1; i < NFIELDS; i++) {
+		if (i == 9) {
+			f[i].p = status;
+			f[i].n = fmt_int64(sqlite3_column_int64(st, i), status);
+			continue;
+		}
+		f[i].p = (const char *)sqlite3_column_text(st, i);
+		f[i].n = (size_t)sqlite3_column_bytes(st, i);
+		if (!f[i].p)
+			f[i].p = "";
+	}
+	buf_reset(enc);
+	encode_fields(enc, f);
+	hash_encoded(prev, enc, md);
+}
+
+int ledger_row_hash_ok(sqlite3_stmt *st)
+{
+	struct buf enc = BUF_INIT;
+	unsigned char md[SHA256_LEN];
+	char hex[SHA256_HEX_LEN + 1];
+	const char *prev = (const char *)sqlite3_column_text(st, 13);
+	const char *h = (const char *)sqlite3_column_text(st, 14);
+	int col, ok;
+
+	if (row_types_ok(st, &col) || !prev || !h ||
+	    strlen(prev) != SHA256_HEX_LEN)
+		return 0;
+	row_hash(st, prev, &enc, md);
+	digest_hex(md, SHA256_LEN, hex);
+	ok = !strcmp(hex, h);
+	buf_release(&enc);
+	return ok;
+}
+
 /* Checks one row against the chain so far; 1 (after bad()) if it fails. */
 static int check_row(sqlite3_stmt *st, struct ledger_scan *s,
 		     const char *prev, struct buf *enc,
 		     unsigned char md[SHA256_LEN])
 {
 	int64_t want = s->entries + 1, seq = sqlite3_column_int64(st, 0);
-	struct field f[NFIELDS];
-	char seqtxt[24], status[24], hex[SHA256_HEX_LEN + 1];
+	char hex[SHA256_HEX_LEN + 1];
 	const char *ph, *h;
-	int i, col;
+	int col;
 
 	if (seq != want) {
 		if (seq > want && want == 1)
@@ -586,20 +566,7 @@ static int check_row(sqlite3_stmt *st, struct ledger_scan *s,
 			   seq == 1 ? "the start of the chain" : "the entry "
 			   "before it");
 
-	f[0].p = seqtxt;
-	f[0].n = fmt_int64(seq, seqtxt);
-	for (i = 1; i < NFIELDS; i++) {
-		if (i == 9) {
-			f[i].p = status;
-			f[i].n = fmt_int64(sqlite3_column_int64(st, i), status);
-			continue;
-		}
-		f[i].p = (const char *)sqlite3_column_text(st, i);
-		f[i].n = (size_t)sqlite3_column_bytes(st, i);
-	}
-	buf_reset(enc);
-	encode_fields(enc, f);
-	hash_encoded(prev, enc, md);
+	row_hash(st, prev, enc, md);
 	digest_hex(md, SHA256_LEN, hex);
 	h = (const char *)sqlite3_column_text(st, 14);
 	if (sqlite3_column_bytes(st, 14) != SHA256_HEX_LEN ||
@@ -612,11 +579,13 @@ static int check_row(sqlite3_stmt *st, struct ledger_scan *s,
 int ledger_scan(sqlite3 *db, int64_t prefix, struct ledger_scan *s)
 {
 	struct buf enc = BUF_INIT;
-	struct merkle *m = xmalloc(sizeof(*m));
+	struct merkle *m = xmalloc(sizeof(*m)), *all = xmalloc(sizeof(*all));
 	unsigned char md[SHA256_LEN];
 	sqlite3_stmt *st;
+	size_t mark = 0;
 	int rc, ret = 0;
 
+	merkle_init(all);
 	s->entries = 0;
 	s->bad_seq = 0;
 	buf_reset(&s->reason);
@@ -624,11 +593,18 @@ int ledger_scan(sqlite3 *db, int64_t prefix, struct ledger_scan *s)
 	s->head[SHA256_HEX_LEN] = '\0';
 	memcpy(s->prefix_head, s->head, sizeof(s->head));
 	merkle_init(m);
-	if (db_prepare(db, &st, "SELECT seq, ts, request_id, subject_ref, "
-		       "event, target_kind, target_id, method, path, status, "
-		       "body_sha256, detail, operator, prev_hash, hash "
-		       "FROM ledger ORDER BY seq")) {
+	/* A checkpoint of the empty ledger. */
+	while (mark < s->nmarks && s->marks[mark].entries <= 0) {
+		struct ledger_mark *k = &s->marks[mark++];
+
+		k->reached = k->entries == 0;
+		merkle_root(all, k->root);
+		memcpy(k->head, s->head, sizeof(k->head));
+	}
+	if (db_prepare(db, &st, "SELECT " LEDGER_COLUMNS
+		       " FROM ledger ORDER BY seq")) {
 		free(m);
+		free(all);
 		return -1;
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -644,18 +620,33 @@ int ledger_scan(sqlite3 *db, int64_t prefix, struct ledger_scan *s)
 		}
 		s->entries++;
 		digest_hex(md, SHA256_LEN, s->head);
+		if (s->on_entry)
+			s->on_entry(s->ctx, st);
 		if (prefix < 0 || s->entries <= prefix) {
 			merkle_add(m, md, SHA256_LEN);
 			memcpy(s->prefix_head, s->head, sizeof(s->head));
 		}
+		if (mark < s->nmarks)
+			merkle_add(all, md, SHA256_LEN);
+		while (mark < s->nmarks &&
+		       s->marks[mark].entries <= s->entries) {
+			struct ledger_mark *k = &s->marks[mark++];
+
+			if (k->entries != s->entries)
+				continue;
+			k->reached = 1;
+			merkle_root(all, k->root);
+			memcpy(k->head, s->head, sizeof(k->head));
+		}
 	}
 	if (rc != SQLITE_DONE)
-		ret = error("cannot read the ledger: %s", sqlite3_errmsg(db));
+		ret = db_fail(db);
 	s->prefix_entries = (int64_t)m->n;
 	merkle_root(m, s->prefix_root);
 	sqlite3_finalize(st);
 	buf_release(&enc);
 	free(m);
+	free(all);
 	return ret;
 }
 
@@ -672,304 +663,5 @@ int ledger_verify(sqlite3 *db, int64_t *entries, int64_t *bad_seq,
 	if (ret > 0)
 		buf_add(reason, s.reason.buf, s.reason.len);
 	ledger_scan_release(&s);
-	return ret;
-}
-
-/* --- checkpoints ------------------------------------------------------- */
-
-void ledger_checkpoint_message(const struct ledger_checkpoint *cp,
-			       struct buf *out)
-{
-	buf_addf(out, "%s\n%lld\n%s\n%s\n%s\n", LEDGER_CHECKPOINT_MAGIC,
-		 (long long)cp->entries, cp->root, cp->head, cp->time);
-}
-
-static void add_base64(struct buf *out, const unsigned char *d, size_t n)
-{
-	size_t want = 4 * ((n + 2) / 3);
-
-	buf_grow(out, want);
-	EVP_EncodeBlock((unsigned char *)out->buf + out->len, d, (int)n);
-	buf_setlen(out, out->len + want);
-}
-
-/* Decodes exactly n bytes of canonical padded base64; -1 otherwise. */
-static int unbase64(const char *s, unsigned char *out, size_t n)
-{
-	size_t len = strlen(s), pad = 0;
-	unsigned char *tmp;
-	int got, ret = 0;
-
-	if (len != 4 * ((n + 2) / 3))
-		return -1;
-	while (pad < len && pad < 2 && s[len - 1 - pad] == '=')
-		pad++;
-	tmp = xmalloc(len);
-	got = EVP_DecodeBlock(tmp, (const unsigned char *)s, (int)len);
-	if (got < 0 || (size_t)got - pad != n)
-		ret = -1;
-	else
-		memcpy(out, tmp, n);
-	free(tmp);
-	return ret;
-}
-
-void ledger_checkpoint_json(const struct ledger_checkpoint *cp,
-			    struct buf *out)
-{
-	buf_addf(out, "{\n  \"version\": 1,\n  \"entries\": %lld,\n"
-		 "  \"root\": \"%s\",\n  \"head\": \"%s\",\n"
-		 "  \"time\": \"%s\"", (long long)cp->entries, cp->root,
-		 cp->head, cp->time);
-	if (cp->is_signed) {
-		buf_adds(out, ",\n  \"signature\": {\n    \"alg\": \"Ed25519\",\n"
-			 "    \"public_key\": \"");
-		add_base64(out, cp->public_key, sizeof(cp->public_key));
-		buf_adds(out, "\",\n    \"value\": \"");
-		add_base64(out, cp->signature, sizeof(cp->signature));
-		buf_adds(out, "\"\n  }");
-	}
-	buf_adds(out, "\n}\n");
-}
-
-static const char *openssl_reason(void)
-{
-	unsigned long e = ERR_peek_last_error();
-	const char *r = e ? ERR_reason_error_string(e) : NULL;
-
-	return r ? r : "unknown reason";
-}
-
-int ledger_checkpoint_sign(struct ledger_checkpoint *cp, const char *key_path)
-{
-	struct buf msg = BUF_INIT;
-	EVP_PKEY *pkey = NULL;
-	EVP_MD_CTX *ctx = NULL;
-	size_t len = sizeof(cp->public_key), siglen = sizeof(cp->signature);
-	FILE *f;
-	int ret = 0;
-
-	f = fopen(key_path, "r");
-	if (!f)
-		return error("cannot open sign key '%s': %s", key_path,
-			     strerror(errno));
-	config_check_private_file(key_path, "sign key");
-	pkey = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-	fclose(f);
-	if (!pkey) {
-		ret = error("cannot read sign key '%s': %s (expected a PEM "
-			    "private key)", key_path, openssl_reason());
-		goto out;
-	}
-	if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_ED25519) {
-		ret = error("sign key '%s' is not an Ed25519 key (make one with "
-			    "'openssl genpkey -algorithm ed25519')", key_path);
-		goto out;
-	}
-	ledger_checkpoint_message(cp, &msg);
-	ctx = EVP_MD_CTX_new();
-	if (!ctx ||
-	    EVP_PKEY_get_raw_public_key(pkey, cp->public_key, &len) != 1 ||
-	    len != sizeof(cp->public_key) ||
-	    EVP_DigestSignInit(ctx, NULL, NULL, NULL, pkey) != 1 ||
-	    EVP_DigestSign(ctx, cp->signature, &siglen,
-			   (const unsigned char *)msg.buf, msg.len) != 1 ||
-	    siglen != sizeof(cp->signature)) {
-		ret = error("cannot sign the checkpoint with '%s': %s",
-			    key_path, openssl_reason());
-		goto out;
-	}
-	cp->is_signed = 1;
-out:
-	ERR_clear_error();
-	EVP_MD_CTX_free(ctx);
-	EVP_PKEY_free(pkey);
-	buf_release(&msg);
-	return ret;
-}
-
-static int is_hex64(const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < SHA256_HEX_LEN; i++)
-		if (!strchr("0123456789abcdef", s[i]) || !s[i])
-			return 0;
-	return s[i] == '\0';
-}
-
-static const char *json_str(const cJSON *obj, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-int ledger_checkpoint_parse(const char *text, size_t len, const char *name,
-			    struct ledger_checkpoint *cp)
-{
-	cJSON *root = cJSON_ParseWithLength(text, len);
-	const cJSON *v, *sig;
-	const char *s, *why = NULL;
-	size_t i;
-
-	memset(cp, 0, sizeof(*cp));
-	if (!cJSON_IsObject(root)) {
-		why = "not a JSON object";
-		goto out;
-	}
-	v = cJSON_GetObjectItemCaseSensitive(root, "version");
-	if (!cJSON_IsNumber(v) || v->valuedouble != 1) {
-		why = "\"version\" is not 1";
-		goto out;
-	}
-	v = cJSON_GetObjectItemCaseSensitive(root, "entries");
-	if (!cJSON_IsNumber(v) || v->valuedouble < 0 ||
-	    v->valuedouble > 9007199254740992.0 ||
-	    v->valuedouble != (double)(int64_t)v->valuedouble) {
-		why = "\"entries\" is not a whole number";
-		goto out;
-	}
-	cp->entries = (int64_t)v->valuedouble;
-	s = json_str(root, "root");
-	if (!s || !is_hex64(s)) {
-		why = "\"root\" is not 64 lower-case hex digits";
-		goto out;
-	}
-	memcpy(cp->root, s, sizeof(cp->root));
-	s = json_str(root, "head");
-	if (!s || !is_hex64(s)) {
-		why = "\"head\" is not 64 lower-case hex digits";
-		goto out;
-	}
-	memcpy(cp->head, s, sizeof(cp->head));
-	s = json_str(root, "time");
-	if (!s || !*s || strlen(s) >= sizeof(cp->time)) {
-		why = "\"time\" is missing or too long";
-		goto out;
-	}
-	/* The time goes into the signed lines: no line breaks. */
-	for (i = 0; s[i]; i++)
-		if (!strchr("0123456789TZ:.+-", s[i])) {
-			why = "\"time\" is not an ISO 8601 time";
-			goto out;
-		}
-	memcpy(cp->time, s, strlen(s) + 1);
-	sig = cJSON_GetObjectItemCaseSensitive(root, "signature");
-	if (sig && !cJSON_IsNull(sig)) {
-		if (!cJSON_IsObject(sig)) {
-			why = "\"signature\" is not an object";
-			goto out;
-		}
-		s = json_str(sig, "alg");
-		if (!s || strcmp(s, "Ed25519")) {
-			why = "the signature's \"alg\" is not \"Ed25519\"";
-			goto out;
-		}
-		s = json_str(sig, "public_key");
-		if (!s || unbase64(s, cp->public_key, sizeof(cp->public_key))) {
-			why = "the signature's \"public_key\" is not 32 bytes "
-			      "of base64";
-			goto out;
-		}
-		s = json_str(sig, "value");
-		if (!s || unbase64(s, cp->signature, sizeof(cp->signature))) {
-			why = "the signature's \"value\" is not 64 bytes of "
-			      "base64";
-			goto out;
-		}
-		cp->is_signed = 1;
-	}
-out:
-	cJSON_Delete(root);
-	if (why)
-		return error("checkpoint '%s' is malformed: %s", name, why);
-	return 0;
-}
-
-/* Reads an Ed25519 public key (or the public half of a private key). */
-static EVP_PKEY *read_public_key(const char *path)
-{
-	EVP_PKEY *pkey;
-	FILE *f = fopen(path, "r");
-
-	if (!f) {
-		error("cannot open public key '%s': %s", path, strerror(errno));
-		return NULL;
-	}
-	pkey = PEM_read_PUBKEY(f, NULL, NULL, NULL);
-	if (!pkey) {
-		rewind(f);
-		pkey = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-	}
-	fclose(f);
-	ERR_clear_error();
-	if (!pkey) {
-		error("cannot read public key '%s' (expected a PEM public key, "
-		      "e.g. from 'openssl pkey -in KEY -pubout')", path);
-		return NULL;
-	}
-	if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_ED25519) {
-		error("public key '%s' is not an Ed25519 key", path);
-		EVP_PKEY_free(pkey);
-		return NULL;
-	}
-	return pkey;
-}
-
-int ledger_checkpoint_check_signature(const struct ledger_checkpoint *cp,
-				      const char *pub_key_path)
-{
-	unsigned char raw[32];
-	size_t len = sizeof(raw);
-	struct buf msg = BUF_INIT;
-	EVP_PKEY *pkey = NULL;
-	EVP_MD_CTX *ctx = NULL;
-	int ret = 0;
-
-	if (!cp->is_signed) {
-		error("the checkpoint is not signed");
-		return 1;
-	}
-	if (pub_key_path) {
-		pkey = read_public_key(pub_key_path);
-		if (!pkey)
-			return -1;
-		if (EVP_PKEY_get_raw_public_key(pkey, raw, &len) != 1 ||
-		    len != sizeof(raw) ||
-		    memcmp(raw, cp->public_key, sizeof(raw))) {
-			error("the checkpoint is signed by another key than "
-			      "'%s'", pub_key_path);
-			ret = 1;
-			goto out;
-		}
-	} else {
-		pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL,
-						   cp->public_key,
-						   sizeof(cp->public_key));
-		if (!pkey) {
-			error("the checkpoint's public key is not a valid "
-			      "Ed25519 key");
-			ret = 1;
-			goto out;
-		}
-	}
-	ledger_checkpoint_message(cp, &msg);
-	ctx = EVP_MD_CTX_new();
-	if (!ctx || EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pkey) != 1) {
-		ret = error("cannot verify signatures: %s", openssl_reason());
-		goto out;
-	}
-	if (EVP_DigestVerify(ctx, cp->signature, sizeof(cp->signature),
-			     (const unsigned char *)msg.buf, msg.len) != 1) {
-		error("the checkpoint's signature does not match its contents "
-		      "(the checkpoint was altered?)");
-		ret = 1;
-	}
-out:
-	ERR_clear_error();
-	EVP_MD_CTX_free(ctx);
-	EVP_PKEY_free(pkey);
-	buf_release(&msg);
 	return ret;
 }

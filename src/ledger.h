@@ -39,6 +39,12 @@
 #define LEDGER_EV_RELEASE "release"
 #define LEDGER_EV_EXTEND "extend"
 #define LEDGER_EV_REJECTED "rejected"
+#define LEDGER_EV_REDISCOVERED "rediscovered"
+#define LEDGER_EV_AWAITING "awaiting_approval"
+#define LEDGER_EV_APPROVED "approved"
+#define LEDGER_EV_DENIED "denied"
+#define LEDGER_EV_COVERAGE "coverage"
+#define LEDGER_EV_REAPPEARED "reappeared"
 
 /*
  * Conventions the engine writes and report/receipt read (no PII anywhere):
@@ -48,8 +54,14 @@
  *   detail = the action name (below).
  * - "result": one entry per finished call; status = HTTP status (0 when
  *   none), body_sha256 of the response, detail = "<action>:<outcome>" with
- *   outcome ok | already_absent | skipped_done | error.
- * - "verify": target customer/device, detail = "ok" or "mismatch".
+ *   outcome ok | already_absent | skipped_done | error, or gone (no call
+ *   made: an earlier attempt planned it and this attempt's discovery
+ *   shows its object gone).
+ * - "rediscovered": a device or customer an earlier attempt released or
+ *   deleted is the subject's again (re-claimed, re-created): planned anew;
+ *   detail says so.
+ * - "verify": target customer, device, sim or ledger_instance, detail =
+ *   "ok", "mismatch" or "pending" (a SIM release still in progress).
  * - "done": detail = erased | not_found. "failed": detail = short reason.
  * - "hold"/"release"/"extend"/"rejected": detail = the reason given (the
  *   operator's words; operators are told not to put personal data there).
@@ -99,15 +111,21 @@ struct ledger_entry {
  *
  * An OS login shaped like an email keeps only its local part.
  *
- * Its two statements are prepared once per connection and kept in a small
- * per-process cache; like the one SHA-256 context this module reuses for
- * speed, that makes the module single-threaded (as the tool is); db_close()
- * calls ledger_release(db) to finalize them before sqlite3_close. Code that
- * closes a connection any other way must call ledger_release(db) first.
+ * Its two statements are kept for the connection (db_kept); like the one
+ * SHA-256 context this module reuses for speed, that makes the module
+ * single-threaded, as the tool is.
  */
 int ledger_append(sqlite3 *db, struct ledger_entry *e);
-/* Finalizes the statements cached for db (harmless if there are none). */
-void ledger_release(sqlite3 *db);
+
+/* The columns ledger rows are read with: the encoding's order. */
+#define LEDGER_COLUMNS "seq, ts, request_id, subject_ref, event, " \
+	"target_kind, target_id, method, path, status, body_sha256, " \
+	"detail, operator, prev_hash, hash"
+/*
+ * 1 when a row selected with LEDGER_COLUMNS hashes, from its own
+ * prev_hash and fields, to its stored hash.
+ */
+int ledger_row_hash_ok(sqlite3_stmt *st);
 
 /* Computes e->hash from e->prev_hash and the canonical encoding. */
 void ledger_entry_hash(const struct ledger_entry *e,
@@ -138,6 +156,13 @@ int ledger_verify(sqlite3 *db, int64_t *entries, int64_t *bad_seq,
  * many were covered). Streams one SELECT: O(1) memory. Past a bad entry it
  * only counts rows: entries and head are then as stored, unverified.
  */
+struct ledger_mark {
+	int64_t entries;		/* set by the caller */
+	int reached;			/* the scan verified that many */
+	unsigned char root[SHA256_LEN];	/* Merkle root of the first entries */
+	char head[SHA256_HEX_LEN + 1];	/* hash of entry `entries` */
+};
+
 struct ledger_scan {
 	int64_t entries;
 	char head[SHA256_HEX_LEN + 1];
@@ -146,6 +171,19 @@ struct ledger_scan {
 	int64_t prefix_entries;
 	unsigned char prefix_root[SHA256_LEN];
 	char prefix_head[SHA256_HEX_LEN + 1];
+	/*
+	 * Optional, set by the caller: more prefixes to take the root and
+	 * head of in the same pass, in ascending order of entries (the
+	 * checkpoints table's rows, to check each against the ledger).
+	 */
+	struct ledger_mark *marks;
+	size_t nmarks;
+	/*
+	 * Optional: called with every entry that verified (a row selected
+	 * with LEDGER_COLUMNS), in seq order, to replay it in the same pass.
+	 */
+	void (*on_entry)(void *ctx, sqlite3_stmt *row);
+	void *ctx;
 };
 void ledger_scan_init(struct ledger_scan *s);
 void ledger_scan_release(struct ledger_scan *s);
@@ -168,49 +206,5 @@ void merkle_add(struct merkle *m, const void *d, size_t len);
 void merkle_root(const struct merkle *m, unsigned char out[SHA256_LEN]);
 /* Root over the first n entries' hashes; -1 if the ledger has fewer. */
 int ledger_merkle_root(sqlite3 *db, int64_t n, unsigned char out[SHA256_LEN]);
-
-/*
- * Checkpoint files (`erasectl checkpoint`), JSON:
- *   {"version": 1, "entries": N, "root": "<hex Merkle root of the first N
- *    entries>", "head": "<hash of entry N>", "time": "<UTC ISO 8601>",
- *    "signature": {"alg": "Ed25519", "public_key": "<base64 of the raw
- *    32-byte key>", "value": "<base64 of the 64-byte signature>"}}
- * "signature" is present only for signed checkpoints. The signature covers
- * exactly these bytes (LEDGER_CHECKPOINT_MAGIC, then each value and "\n"):
- *   "erasectl-checkpoint-v1\n<entries in decimal>\n<root>\n<head>\n<time>\n"
- * An empty ledger's checkpoint has root SHA-256("") and head 64 '0'.
- */
-#define LEDGER_CHECKPOINT_MAGIC "erasectl-checkpoint-v1"
-
-struct ledger_checkpoint {
-	int64_t entries;
-	char root[SHA256_HEX_LEN + 1];
-	char head[SHA256_HEX_LEN + 1];
-	char time[32];
-	int is_signed;
-	unsigned char public_key[32];
-	unsigned char signature[64];
-};
-
-/* The bytes the signature covers. */
-void ledger_checkpoint_message(const struct ledger_checkpoint *cp,
-			       struct buf *out);
-/* Signs cp with the Ed25519 private key in PEM file key_path. */
-int ledger_checkpoint_sign(struct ledger_checkpoint *cp, const char *key_path);
-/* Appends cp as JSON (one key per line, ending in a newline). */
-void ledger_checkpoint_json(const struct ledger_checkpoint *cp,
-			    struct buf *out);
-/* Parses a checkpoint file's text; -1 after an error naming `name`. */
-int ledger_checkpoint_parse(const char *text, size_t len, const char *name,
-			    struct ledger_checkpoint *cp);
-/*
- * Checks the signature of a signed checkpoint, with the key it carries, or
- * with the Ed25519 public key in PEM file pub_key_path when that is not
- * NULL (which must then be the key it carries). Returns 0 valid, 1 when
- * unsigned, invalid or signed by another key (after an error saying which),
- * -1 when the key file cannot be used.
- */
-int ledger_checkpoint_check_signature(const struct ledger_checkpoint *cp,
-				      const char *pub_key_path);
 
 #endif

@@ -49,14 +49,20 @@ void log_release(void)
 	strvec_clear(&secrets);
 }
 
+/*
+ * Address characters, ASCII and any byte of a UTF-8 sequence: addresses
+ * may be internationalized (RFC 6531: jörg@exämple.de), and the redactor
+ * errs on the side of scrubbing.
+ */
 static int is_local_char(int c)
 {
-	return isalnum(c) || strchr("._%+-!#$&'*/=?^`{|}~", c);
+	return c >= 0x80 || (c && (isalnum(c) ||
+				   strchr("._%+-!#$&'*/=?^`{|}~", c)));
 }
 
 static int is_domain_char(int c)
 {
-	return isalnum(c) || c == '.' || c == '-';
+	return c >= 0x80 || isalnum(c) || c == '.' || c == '-';
 }
 
 /* Replaces email-shaped runs "local@domain" with "[email]". */

@@ -11,7 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
 #include <curl/curl.h>
+#include <openssl/crypto.h>
+#include <sqlite3.h>
 
 #include "buf.h"
 #include "commands.h"
@@ -22,22 +25,6 @@
 #define ERASECTL_VERSION "0.0.0"
 #endif
 
-static const struct command commands[] = {
-	{ "init", cmd_init, 0, "create or migrate the database and key file" },
-	{ "enqueue", cmd_enqueue, CMD_DB, "validate and queue requests (CSV, OpenDSR)" },
-	{ "run", cmd_run, CMD_DB, "process every pending or failed request" },
-	{ "erase", cmd_erase, CMD_DB, "queue and process one subject now" },
-	{ "status", cmd_status, CMD_DB_RO, "show queue state" },
-	{ "hold", cmd_hold, CMD_DB, "put a request on legal hold (Art. 17(3))" },
-	{ "release", cmd_release, CMD_DB, "release a held request" },
-	{ "extend", cmd_extend, CMD_DB, "extend a request's deadline (Art. 12(3))" },
-	{ "report", cmd_report, CMD_DB_RO, "compliance report for auditors" },
-	{ "receipt", cmd_receipt, CMD_DB_RO, "certificate of erasure for one request" },
-	{ "lookup", cmd_lookup, CMD_DB_RO, "was this subject erased, when, by which request" },
-	{ "verify", cmd_verify, CMD_DB_RO, "recompute the ledger hash chain" },
-	{ "checkpoint", cmd_checkpoint, CMD_DB, "write a (signed) ledger checkpoint" },
-	{ "doctor", cmd_doctor, 0, "check config, permissions, TLS, token, database" },
-};
 
 static const char usage_global[] =
 	"usage: erasectl [-c FILE] [--db FILE] [-v|-q] [--log-format text|json]\n"
@@ -57,8 +44,8 @@ static void print_help(void)
 	      "  -q, --quiet           errors only\n"
 	      "      --log-format F    text (default) or json lines on stderr\n"
 	      "\ncommands:\n", stdout);
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		printf("  %-12s %s\n", commands[i].name, commands[i].summary);
+	for (i = 0; i < cmd_table_len; i++)
+		printf("  %-12s %s\n", cmd_table[i].name, cmd_table[i].summary);
 	fputs("\nexit codes: 0 ok, 1 some requests failed, 2 usage or config, "
 	      "3 integrity,\n4 API auth refused, 5 lock held, 6 API "
 	      "unreachable or TLS failed\n"
@@ -66,14 +53,18 @@ static void print_help(void)
 	      stdout);
 }
 
-static const struct command *find_command(const char *name)
-{
-	size_t i;
 
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(commands[i].name, name))
-			return &commands[i];
-	return NULL;
+/* The version, and those of the libraries it runs with (not built with). */
+static void print_version(void)
+{
+	const curl_version_info_data *curl = curl_version_info(CURLVERSION_NOW);
+
+	printf("erasectl %s\n", ERASECTL_VERSION);
+	printf("libcurl %s (%s)\n", curl->version,
+	       curl->ssl_version ? curl->ssl_version : "no TLS");
+	printf("SQLite %s\n", sqlite3_libversion());
+	printf("cJSON %s\n", cJSON_Version());
+	printf("OpenSSL libcrypto %s\n", OpenSSL_version(OPENSSL_VERSION));
 }
 
 static int close_stdout(void)
@@ -129,7 +120,7 @@ int main(int argc, char **argv)
 			print_help();
 			return close_stdout() ? EXIT_USAGE : EXIT_OK;
 		case 'V':
-			printf("erasectl %s\n", ERASECTL_VERSION);
+			print_version();
 			return close_stdout() ? EXIT_USAGE : EXIT_OK;
 		default:
 			fputs(usage_global, stderr);
@@ -151,7 +142,7 @@ int main(int argc, char **argv)
 		argv[optind] = argv[optind + 1];
 		argv[optind + 1] = (char *)"--help";
 	}
-	cmd = find_command(argv[optind]);
+	cmd = cmd_find(argv[optind]);
 	if (!cmd) {
 		fputs(usage_global, stderr);
 		die(EXIT_USAGE, "unknown command '%s' (try 'erasectl --help')",
@@ -159,6 +150,7 @@ int main(int argc, char **argv)
 	}
 
 	memset(&app, 0, sizeof(app));
+	app.lock_fd = -1;
 	config_init(&app.cfg);
 	if (config_load(&app.cfg, config_path) ||
 	    (db_path && config_set(&app.cfg, "store", "db", db_path, "--db"))) {
@@ -184,12 +176,14 @@ int main(int argc, char **argv)
 		    db_open(&app.db, app.cfg.db,
 			    cmd->flags & CMD_DB ? DB_OPEN_EXISTING :
 						  DB_OPEN_READONLY))
-			ret = EXIT_USAGE;
+			ret = db_busy() ? EXIT_LOCKED : EXIT_USAGE;
 	}
 	if (ret == EXIT_OK)
 		ret = cmd->fn(argc, argv, &app);
 
 	db_close(app.db);
+	/* After db_close: closing the lock's descriptor drops SQLite's locks. */
+	db_unlock(app.lock_fd);
 	config_release(&app.cfg);
 	curl_global_cleanup();
 	log_release();

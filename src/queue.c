@@ -1,6 +1,5 @@
 #include "queue.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,30 +8,33 @@
 
 #include "buf.h"
 #include "db.h"
-#include "intake.h"
+#include "digest.h"
 #include "ledger.h"
 #include "log.h"
 #include "banned.h"
 
 #define NOW_SQL "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
-#define COLUMNS "request_id, subject_email, device_id, product, " \
-	"received_at, source, subject_ref, status, outcome, attempts, " \
-	"last_error, hold_reason, extension_months, extension_reason, " \
-	"queued_at, updated_at, completed_at"
+#define COLUMNS "request_id, subject_email, subject_customer, device_id, " \
+	"product, received_at, source, subject_ref, status, outcome, " \
+	"attempts, last_error, hold_reason, extension_months, " \
+	"extension_reason, queued_at, updated_at, completed_at"
 
 static const char *const status_names[Q_NSTATUS] = {
-	"pending", "running", "done", "failed", "held", "rejected",
+	[Q_PENDING] = "pending", [Q_RUNNING] = "running", [Q_DONE] = "done",
+	[Q_FAILED] = "failed", [Q_HELD] = "held", [Q_REJECTED] = "rejected",
+	[Q_AWAITING] = "awaiting_approval",
 };
 
 /* allowed[from][to]: the transition table of queue.h, and nothing else. */
 static const unsigned char allowed[Q_NSTATUS][Q_NSTATUS] = {
-	/*             pend run done fail held rej */
-	[Q_PENDING]  = { 0,  1,   0,   0,   1,   1 },
-	[Q_RUNNING]  = { 1,  0,   1,   1,   0,   0 },
-	[Q_DONE]     = { 0,  0,   0,   0,   0,   0 },
-	[Q_FAILED]   = { 0,  1,   0,   0,   1,   0 },
-	[Q_HELD]     = { 1,  0,   0,   0,   0,   0 },
-	[Q_REJECTED] = { 0,  0,   0,   0,   0,   0 },
+	/*             pend run done fail held rej  await */
+	[Q_PENDING]  = { 0,  1,   0,   0,   1,   1,   0 },
+	[Q_RUNNING]  = { 1,  0,   1,   1,   0,   0,   0 },
+	[Q_DONE]     = { 0,  0,   0,   0,   0,   0,   0 },
+	[Q_FAILED]   = { 0,  1,   0,   0,   1,   0,   0 },
+	[Q_HELD]     = { 1,  0,   0,   0,   0,   0,   0 },
+	[Q_REJECTED] = { 0,  0,   0,   0,   0,   0,   0 },
+	[Q_AWAITING] = { 1,  0,   0,   0,   0,   1,   0 },
 };
 
 const char *queue_status_name(enum queue_status s)
@@ -57,6 +59,20 @@ int queue_transition_allowed(enum queue_status from, enum queue_status to)
 	return allowed[from][to];
 }
 
+enum deadline_clock queue_status_clock(enum queue_status s)
+{
+	switch (s) {
+	case Q_DONE:
+		return CLOCK_DONE;
+	case Q_HELD:
+		return CLOCK_PAUSED;
+	case Q_REJECTED:
+		return CLOCK_NONE;
+	default:
+		return CLOCK_RUNS;
+	}
+}
+
 void queue_request_init(struct queue_request *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -67,6 +83,7 @@ void queue_request_release(struct queue_request *r)
 {
 	free(r->request_id);
 	free(r->subject_email);
+	free(r->subject_customer);
 	free(r->device_id);
 	free(r->product);
 	free(r->received_at);
@@ -80,6 +97,11 @@ void queue_request_release(struct queue_request *r)
 	free(r->updated_at);
 	free(r->completed_at);
 	queue_request_init(r);
+}
+
+const char *queue_identity(const struct queue_request *r)
+{
+	return r->subject_email ? r->subject_email : r->subject_customer;
 }
 
 void queue_list_init(struct queue_list *l)
@@ -100,10 +122,7 @@ void queue_list_release(struct queue_list *l)
 
 struct queue_request *queue_list_push(struct queue_list *l)
 {
-	if (l->n == l->alloc) {
-		l->alloc = l->alloc ? 2 * l->alloc : 16;
-		l->v = xrealloc(l->v, l->alloc * sizeof(*l->v));
-	}
+	ALLOC_GROW(l->v, l->n, l->alloc);
 	queue_request_init(&l->v[l->n]);
 	return &l->v[l->n++];
 }
@@ -111,187 +130,383 @@ struct queue_request *queue_list_push(struct queue_list *l)
 /* Loads a row selected with COLUMNS. */
 static void row_load(sqlite3_stmt *st, struct queue_request *r)
 {
-	const char *status = (const char *)sqlite3_column_text(st, 7);
+	const char *status = (const char *)sqlite3_column_text(st, 8);
 	int s = status ? queue_status_parse(status) : -1;
 
 	r->request_id = db_column_strdup(st, 0);
 	r->subject_email = db_column_strdup(st, 1);
-	r->device_id = db_column_strdup(st, 2);
-	r->product = db_column_strdup(st, 3);
-	r->received_at = db_column_strdup(st, 4);
-	r->source = db_column_strdup(st, 5);
-	r->subject_ref = db_column_strdup(st, 6);
+	r->subject_customer = db_column_strdup(st, 2);
+	r->device_id = db_column_strdup(st, 3);
+	r->product = db_column_strdup(st, 4);
+	r->received_at = db_column_strdup(st, 5);
+	r->source = db_column_strdup(st, 6);
+	r->subject_ref = db_column_strdup(st, 7);
 	r->status = s < 0 ? Q_PENDING : (enum queue_status)s;
-	r->outcome = db_column_strdup(st, 8);
-	r->attempts = sqlite3_column_int(st, 9);
-	r->last_error = db_column_strdup(st, 10);
-	r->hold_reason = db_column_strdup(st, 11);
-	r->extension_months = sqlite3_column_int(st, 12);
-	r->extension_reason = db_column_strdup(st, 13);
-	r->queued_at = db_column_strdup(st, 14);
-	r->updated_at = db_column_strdup(st, 15);
-	r->completed_at = db_column_strdup(st, 16);
+	r->outcome = db_column_strdup(st, 9);
+	r->attempts = sqlite3_column_int(st, 10);
+	r->last_error = db_column_strdup(st, 11);
+	r->hold_reason = db_column_strdup(st, 12);
+	r->extension_months = sqlite3_column_int(st, 13);
+	r->extension_reason = db_column_strdup(st, 14);
+	r->queued_at = db_column_strdup(st, 15);
+	r->updated_at = db_column_strdup(st, 16);
+	r->completed_at = db_column_strdup(st, 17);
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *s)
+static int load_rows(sqlite3 *db, sqlite3_stmt *st, struct queue_list *out)
 {
-	if (s)
-		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(st, i);
-}
+	int rc;
 
-static int step_done(sqlite3 *db, sqlite3_stmt *st)
-{
-	int rc = sqlite3_step(st);
-
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return error("database error: %s", sqlite3_errmsg(db));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		row_load(st, queue_list_push(out));
+	if (rc != SQLITE_DONE)
+		return db_fail(db);
 	return 0;
 }
 
-int queue_adder_init(struct queue_adder *a, sqlite3 *db)
+/* The statements of one insert with its duplicate check. */
+struct adder {
+	sqlite3 *db;
+	sqlite3_stmt *find, *insert;
+};
+
+#define SUBJECT_COLUMNS "subject_email, subject_customer, device_id, " \
+	"subject_ref"
+
+static int adder_init(struct adder *a, sqlite3 *db)
 {
 	char now[21];
 
 	a->db = db;
-	a->find = a->insert = a->open_ref = NULL;
-	if (db_prepare(db, &a->open_ref,
-		       "SELECT 1 FROM erasure_queue WHERE subject_ref = ?1 "
-		       "AND device_id IS ?2 AND status IN ('pending', "
-		       "'running', 'failed', 'held') LIMIT 1") ||
-	    db_prepare(db, &a->find,
-		       "SELECT subject_email, device_id, subject_ref "
-		       "FROM erasure_queue WHERE request_id = ?") ||
+	a->find = a->insert = NULL;
+	if (db_prepare(db, &a->find, "SELECT " SUBJECT_COLUMNS
+		       " FROM erasure_queue WHERE request_id = ?") ||
 	    db_prepare(db, &a->insert,
 		       "INSERT INTO erasure_queue (request_id, subject_email, "
-		       "device_id, product, received_at, source, subject_ref, "
-		       "queued_at, updated_at) "
-		       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) "
+		       "subject_customer, device_id, product, received_at, "
+		       "source, subject_ref, status, queued_at, updated_at) "
+		       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10) "
 		       "ON CONFLICT (request_id) DO NOTHING")) {
-		queue_adder_release(a);
+		sqlite3_finalize(a->find);
 		return -1;
 	}
 	/* One timestamp for the batch, bound once. */
-	intake_format_time(time(NULL), now);
-	sqlite3_bind_text(a->insert, 8, now, -1, SQLITE_TRANSIENT);
+	civil_format_time(time(NULL), now);
+	sqlite3_bind_text(a->insert, 10, now, -1, SQLITE_TRANSIENT);
 	return 0;
 }
 
-void queue_adder_release(struct queue_adder *a)
+static void adder_release(struct adder *a)
 {
 	sqlite3_finalize(a->find);
 	sqlite3_finalize(a->insert);
-	sqlite3_finalize(a->open_ref);
-	a->find = a->insert = a->open_ref = NULL;
+	a->find = a->insert = NULL;
 }
 
-int queue_adder_has_open(struct queue_adder *a, const struct queue_request *r)
+static int same_text(const char *a, const char *b, int fold)
 {
-	sqlite3_stmt *st = a->open_ref;
-	int rc;
-
-	/* Only subject_ref is indexed; device-only rows are not matched. */
-	if (!r->subject_ref)
-		return 0;
-	sqlite3_reset(st);
-	sqlite3_bind_text(st, 1, r->subject_ref, -1, SQLITE_STATIC);
-	bind_text(st, 2, r->device_id);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
-		return 1;
-	if (rc != SQLITE_DONE)
-		return error("database error: %s", sqlite3_errmsg(a->db));
-	return 0;
+	if (!a || !b)
+		return !a && !b;
+	return fold ? !strcasecmp(a, b) : !strcmp(a, b);
 }
 
-static int same_text(const char *a, const char *b)
+/*
+ * Same subject as the row st holds (SUBJECT_COLUMNS): the same identity
+ * (by subject_ref, or by the identity itself before upstream rows have a
+ * ref) and the same device.
+ */
+static int same_subject(sqlite3_stmt *st, const struct queue_request *r)
 {
-	return (!a && !b) || (a && b && !strcasecmp(a, b));
-}
-
-/* Same subject: the same email (by subject_ref or text) and device. */
-static int same_subject(const char *email, const char *device,
-			const char *ref, const struct queue_request *r)
-{
-	int had = email || ref, has = r->subject_email || r->subject_ref;
+	const char *email = (const char *)sqlite3_column_text(st, 0);
+	const char *customer = (const char *)sqlite3_column_text(st, 1);
+	const char *device = (const char *)sqlite3_column_text(st, 2);
+	const char *ref = (const char *)sqlite3_column_text(st, 3);
+	int had = email || customer || ref;
+	int has = queue_identity(r) || r->subject_ref;
+	char *a, *b;
 	int same;
 
-	if (had != has || !same_text(device, r->device_id))
+	if (had != has || !same_text(device, r->device_id, 1))
 		return 0;
 	if (!had)
 		return 1;
 	if (ref && r->subject_ref)
 		return !strcmp(ref, r->subject_ref);
-	if (email && r->subject_email) {
-		char *a = email_normalize(email), *b =
-			email_normalize(r->subject_email);
-
-		same = !strcmp(a, b);
-		free(a);
-		free(b);
-		return same;
-	}
-	return 0;
+	if (customer || r->subject_customer)
+		return same_text(customer, r->subject_customer, 0);
+	if (!email || !r->subject_email)
+		return 0;
+	a = email_normalize(email);
+	b = email_normalize(r->subject_email);
+	same = !strcmp(a, b);
+	free(a);
+	free(b);
+	return same;
 }
 
-int queue_adder_add(struct queue_adder *a, const struct queue_request *r)
+/*
+ * Looks r's id up with find (SUBJECT_COLUMNS of the row with id ?1):
+ * 0 when there is none, QUEUE_DUPLICATE or QUEUE_CONFLICT, or -1.
+ */
+static int classify(sqlite3 *db, sqlite3_stmt *find,
+		    const struct queue_request *r)
+{
+	int rc, ret;
+
+	sqlite3_reset(find);
+	db_bind_text(find, 1, r->request_id);
+	rc = sqlite3_step(find);
+	if (rc == SQLITE_DONE)
+		ret = 0;
+	else if (rc == SQLITE_ROW)
+		ret = same_subject(find, r) ? QUEUE_DUPLICATE : QUEUE_CONFLICT;
+	else
+		ret = db_fail(db);
+	sqlite3_reset(find);
+	return ret;
+}
+
+static int adder_add(struct adder *a, const struct queue_request *r)
 {
 	sqlite3_stmt *st = a->insert;
-	int rc, ret;
+	int rc;
 
 	/* Insert first: a new id, the common case, costs one b-tree walk. */
 	sqlite3_reset(st);
-	sqlite3_bind_text(st, 1, r->request_id, -1, SQLITE_STATIC);
-	bind_text(st, 2, r->subject_email);
-	bind_text(st, 3, r->device_id);
-	bind_text(st, 4, r->product);
-	bind_text(st, 5, r->received_at);
-	bind_text(st, 6, r->source);
-	bind_text(st, 7, r->subject_ref);
+	db_bind_text(st, 1, r->request_id);
+	db_bind_text(st, 2, r->subject_email);
+	db_bind_text(st, 3, r->subject_customer);
+	db_bind_text(st, 4, r->device_id);
+	db_bind_text(st, 5, r->product);
+	db_bind_text(st, 6, r->received_at);
+	db_bind_text(st, 7, r->source);
+	db_bind_text(st, 8, r->subject_ref);
+	db_bind_text(st, 9, queue_status_name(r->status));
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
-		return error("cannot queue request '%s': %s", r->request_id,
-			     sqlite3_errmsg(a->db));
+		return db_fail(a->db);
 	if (sqlite3_changes(a->db) == 1)
 		return QUEUE_ADDED;
-
-	st = a->find;
-	sqlite3_reset(st);
-	sqlite3_bind_text(st, 1, r->request_id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(st);
-		return error("database error: %s", sqlite3_errmsg(a->db));
-	}
-	ret = same_subject((const char *)sqlite3_column_text(st, 0),
-			   (const char *)sqlite3_column_text(st, 1),
-			   (const char *)sqlite3_column_text(st, 2),
-			   r) ? QUEUE_DUPLICATE : QUEUE_CONFLICT;
-	sqlite3_reset(st);
-	return ret;
+	return classify(a->db, a->find, r);
 }
 
 int queue_add(sqlite3 *db, const struct queue_request *r)
 {
-	struct queue_adder a;
+	struct adder a;
 	int ret;
 
-	if (queue_adder_init(&a, db))
+	if (adder_init(&a, db))
 		return -1;
-	ret = queue_adder_add(&a, r);
-	queue_adder_release(&a);
+	ret = adder_add(&a, r);
+	adder_release(&a);
 	if (ret == QUEUE_CONFLICT)
 		ret = error("request id '%s' is already queued for another "
 			    "subject", r->request_id);
 	return ret;
 }
 
+#define STAGE_COLUMNS "request_id, subject_email, subject_customer, " \
+	"device_id, product, received_at, source, subject_ref, status"
+
+int queue_stage_init(struct queue_stage *s, sqlite3 *db)
+{
+	/* Unfinished: what a row without its own id would duplicate. */
+	static const char open_sql[] = " WHERE subject_ref = ?1 AND device_id "
+		"IS ?2 AND status IN ('awaiting_approval', 'pending', "
+		"'running', 'failed', 'held') LIMIT 1";
+	struct buf sql = BUF_INIT;
+	int ret = -1;
+
+	memset(s, 0, sizeof(*s));
+	s->db = db;
+	/*
+	 * One read transaction for the whole staging: the queue is read from
+	 * one snapshot, without taking its lock again for every row, and
+	 * only the temporary database is written.
+	 */
+	if (db_exec(db, "PRAGMA temp.cache_size = -16384; BEGIN; "
+		    "CREATE TEMP TABLE enqueue_stage (seq INTEGER PRIMARY "
+		    "KEY, " STAGE_COLUMNS ", UNIQUE (request_id)); "
+		    "CREATE INDEX temp.enqueue_stage_ref ON enqueue_stage "
+		    "(subject_ref, device_id)") ||
+	    db_prepare(db, &s->find[0], "SELECT " SUBJECT_COLUMNS " FROM "
+		       "main.erasure_queue WHERE request_id = ?1") ||
+	    db_prepare(db, &s->find[1], "SELECT " SUBJECT_COLUMNS " FROM "
+		       "temp.enqueue_stage WHERE request_id = ?1"))
+		goto out;
+	buf_addf(&sql, "SELECT 1 FROM main.erasure_queue%s", open_sql);
+	if (db_prepare(db, &s->open[0], sql.buf))
+		goto out;
+	buf_reset(&sql);
+	buf_addf(&sql, "SELECT 1 FROM temp.enqueue_stage%s", open_sql);
+	if (db_prepare(db, &s->open[1], sql.buf) ||
+	    db_prepare(db, &s->insert, "INSERT INTO temp.enqueue_stage ("
+		       STAGE_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+		       "?8, ?9)"))
+		goto out;
+	ret = 0;
+out:
+	buf_release(&sql);
+	if (ret)
+		queue_stage_release(s);
+	return ret;
+}
+
+int queue_stage_done(struct queue_stage *s)
+{
+	return db_commit(s->db);
+}
+
+void queue_stage_release(struct queue_stage *s)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		sqlite3_finalize(s->find[i]);
+		sqlite3_finalize(s->open[i]);
+	}
+	sqlite3_finalize(s->insert);
+	if (s->db) {
+		db_rollback(s->db);
+		sqlite3_exec(s->db, "DROP TABLE IF EXISTS temp.enqueue_stage",
+			     NULL, NULL, NULL);
+	}
+	memset(s, 0, sizeof(*s));
+}
+
+/* 1 when an unfinished request (or a staged row) has r's subject. */
+static int stage_has_open(struct queue_stage *s, const struct queue_request *r)
+{
+	int i, rc;
+
+	/* Only subject_ref is indexed; device-only rows are not matched. */
+	if (!r->subject_ref)
+		return 0;
+	for (i = 0; i < 2; i++) {
+		sqlite3_stmt *st = s->open[i];
+
+		sqlite3_reset(st);
+		db_bind_text(st, 1, r->subject_ref);
+		db_bind_text(st, 2, r->device_id);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc == SQLITE_ROW)
+			return 1;
+		if (rc != SQLITE_DONE)
+			return db_fail(s->db);
+	}
+	return 0;
+}
+
+int queue_stage_add(struct queue_stage *s, const struct queue_request *r,
+		    int generated_id)
+{
+	sqlite3_stmt *st = s->insert;
+	int i, rc;
+
+	rc = generated_id ? stage_has_open(s, r) : 0;
+	if (rc)
+		return rc < 0 ? -1 : QUEUE_DUPLICATE;
+	for (i = 0; i < 2; i++)
+		if ((rc = classify(s->db, s->find[i], r)))
+			return rc;
+	sqlite3_reset(st);
+	db_bind_text(st, 1, r->request_id);
+	db_bind_text(st, 2, r->subject_email);
+	db_bind_text(st, 3, r->subject_customer);
+	db_bind_text(st, 4, r->device_id);
+	db_bind_text(st, 5, r->product);
+	db_bind_text(st, 6, r->received_at);
+	db_bind_text(st, 7, r->source);
+	db_bind_text(st, 8, r->subject_ref);
+	db_bind_text(st, 9, queue_status_name(r->status));
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return db_fail(s->db);
+	s->staged++;
+	return QUEUE_ADDED;
+}
+
+/* Moves one staged row (st holds STAGE_COLUMNS) into the queue. */
+static int commit_row(struct adder *a, sqlite3_stmt *st, const char *kind,
+		      long *queued, long *duplicates)
+{
+	struct queue_request r;
+	int s, rc, ret = 0;
+
+	queue_request_init(&r);
+	r.request_id = db_column_strdup(st, 0);
+	r.subject_email = db_column_strdup(st, 1);
+	r.subject_customer = db_column_strdup(st, 2);
+	r.device_id = db_column_strdup(st, 3);
+	r.product = db_column_strdup(st, 4);
+	r.received_at = db_column_strdup(st, 5);
+	r.source = db_column_strdup(st, 6);
+	r.subject_ref = db_column_strdup(st, 7);
+	s = queue_status_parse((const char *)sqlite3_column_text(st, 8));
+	r.status = s < 0 ? Q_PENDING : (enum queue_status)s;
+	rc = adder_add(a, &r);
+	if (rc == QUEUE_ADDED) {
+		ret = queue_ledger_event(a->db, r.request_id, r.subject_ref,
+					 LEDGER_EV_ENQUEUED, NULL, kind);
+		(*queued)++;
+	} else if (rc == QUEUE_DUPLICATE) {
+		(*duplicates)++;
+	} else if (rc == QUEUE_CONFLICT) {
+		error("request id '%s' was queued for another subject "
+		      "meanwhile", r.request_id);
+		ret = 1;
+	} else {
+		ret = -1;
+	}
+	queue_request_release(&r);
+	return ret;
+}
+
+int queue_stage_commit(struct queue_stage *s, long batch, const char *kind,
+		       long *queued, long *duplicates)
+{
+	sqlite3_stmt *st = NULL;
+	struct adder a;
+	long n = 0;
+	int rc, ret = -1;
+
+	*queued = *duplicates = 0;
+	if (adder_init(&a, s->db))
+		return -1;
+	if (db_prepare(s->db, &st, "SELECT " STAGE_COLUMNS " FROM "
+		       "temp.enqueue_stage ORDER BY seq"))
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!n && db_begin(s->db))
+			goto out;
+		if ((rc = commit_row(&a, st, kind, queued, duplicates))) {
+			ret = rc;
+			goto out;
+		}
+		if (++n == batch) {
+			if (db_commit(s->db))
+				goto out;
+			n = 0;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		db_fail(s->db);
+		goto out;
+	}
+	ret = n ? db_commit(s->db) : 0;
+out:
+	db_rollback(s->db);
+	sqlite3_finalize(st);
+	adder_release(&a);
+	return ret;
+}
+
 int queue_ledger_event(sqlite3 *db, const char *request_id,
 		       const char *subject_ref, const char *event,
-		       const char *detail)
+		       const char *target_id, const char *detail)
 {
 	struct ledger_entry e;
 
@@ -300,6 +515,7 @@ int queue_ledger_event(sqlite3 *db, const char *request_id,
 	e.subject_ref = subject_ref;
 	e.event = event;
 	e.target_kind = "request";
+	e.target_id = target_id;
 	e.detail = detail;
 	return ledger_append(db, &e);
 }
@@ -312,27 +528,16 @@ int queue_get(sqlite3 *db, const char *request_id, struct queue_request *out)
 	if (db_prepare(db, &st, "SELECT " COLUMNS " FROM erasure_queue "
 		       "WHERE request_id = ?"))
 		return -1;
-	sqlite3_bind_text(st, 1, request_id, -1, SQLITE_STATIC);
+	db_bind_text(st, 1, request_id);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		row_load(st, out);
 	else if (rc == SQLITE_DONE)
 		ret = 1;
 	else
-		ret = error("database error: %s", sqlite3_errmsg(db));
+		ret = db_fail(db);
 	sqlite3_finalize(st);
 	return ret;
-}
-
-static int load_rows(sqlite3 *db, sqlite3_stmt *st, struct queue_list *out)
-{
-	int rc;
-
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		row_load(st, queue_list_push(out));
-	if (rc != SQLITE_DONE)
-		return error("database error: %s", sqlite3_errmsg(db));
-	return 0;
 }
 
 int queue_list(sqlite3 *db, int status, long limit, struct queue_list *out)
@@ -345,8 +550,7 @@ int queue_list(sqlite3 *db, int status, long limit, struct queue_list *out)
 		       "ORDER BY received_at, request_id LIMIT ?2"))
 		return -1;
 	if (status >= 0)
-		sqlite3_bind_text(st, 1, queue_status_name(status), -1,
-				  SQLITE_STATIC);
+		db_bind_text(st, 1, queue_status_name(status));
 	sqlite3_bind_int64(st, 2, limit > 0 ? limit : -1);
 	ret = load_rows(db, st, out);
 	sqlite3_finalize(st);
@@ -369,7 +573,7 @@ int queue_counts(sqlite3 *db, long counts[Q_NSTATUS])
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return error("database error: %s", sqlite3_errmsg(db));
+		return db_fail(db);
 	return 0;
 }
 
@@ -380,11 +584,14 @@ int queue_transition(sqlite3 *db, const char *request_id,
 		[Q_PENDING] = "hold_reason = NULL",
 		[Q_RUNNING] = "attempts = attempts + 1",
 		[Q_DONE] = "outcome = ?3, last_error = NULL, subject_email = "
-			   "NULL, completed_at = " NOW_SQL,
+			   "NULL, subject_customer = NULL, completed_at = "
+			   NOW_SQL,
 		[Q_FAILED] = "last_error = ?3",
 		[Q_HELD] = "hold_reason = ?3",
 		[Q_REJECTED] = "last_error = ?3, subject_email = NULL, "
-			       "completed_at = " NOW_SQL,
+			       "subject_customer = NULL, completed_at = "
+			       NOW_SQL,
+		[Q_AWAITING] = "last_error = NULL",
 	};
 	struct queue_request r;
 	struct buf sql = BUF_INIT;
@@ -419,13 +626,12 @@ int queue_transition(sqlite3 *db, const char *request_id,
 		ret = -1;
 		goto out;
 	}
-	sqlite3_bind_text(st, 1, request_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, queue_status_name(to), -1, SQLITE_STATIC);
+	db_bind_text(st, 1, request_id);
+	db_bind_text(st, 2, queue_status_name(to));
 	/* ?3 may be unused by this target's SET; binding it is harmless. */
-	bind_text(st, 3, extra);
-	sqlite3_bind_text(st, 4, queue_status_name(r.status), -1,
-			  SQLITE_STATIC);
-	if (step_done(db, st)) {
+	db_bind_text(st, 3, extra);
+	db_bind_text(st, 4, queue_status_name(r.status));
+	if (db_step(db, st)) {
 		ret = -1;
 	} else if (sqlite3_changes(db) != 1) {
 		ret = error("request '%s' changed state meanwhile; try again",
@@ -438,43 +644,52 @@ out:
 	return ret;
 }
 
-/* Validates and normalizes one upstream row; the reason, or NULL. */
-static const char *upstream_check(struct queue_request *r,
-				  const struct hmac_key *key)
+int queue_list_unrecorded(sqlite3 *db, struct queue_list *out)
 {
-	char ref[SHA256_HEX_LEN + 1], ts[21];
-	const char *bad = NULL;
-	time_t t;
-	char *p;
+	sqlite3_stmt *st;
+	int ret;
 
-	if (r->subject_email) {
-		p = email_normalize(r->subject_email);
-		free(r->subject_email);
-		r->subject_email = p;
-		if (subject_ref_of_email(key, p, ref))
-			return "cannot compute subject_ref";
-		r->subject_ref = xstrdup(ref);
-		if (intake_check_email(p))
-			bad = "invalid email address";
-	}
-	if (r->device_id) {
-		for (p = r->device_id; *p; p++)
-			*p = (char)tolower((unsigned char)*p);
-		if (!bad && intake_check_device_id(r->device_id))
-			bad = "device_id must be 24 hexadecimal digits";
-	}
-	if (!intake_parse_time(r->received_at, &t)) {
-		intake_format_time(t, ts);
-		free(r->received_at);
-		r->received_at = xstrdup(ts);
-	} else if (!bad) {
-		bad = "received_at is not an ISO 8601 date or date-time";
-	}
-	if (!bad && r->product && intake_check_text(r->product, 128))
-		bad = "invalid product";
-	if (!bad && r->source && intake_check_text(r->source, 256))
-		bad = "invalid source";
-	return bad;
+	/*
+	 * A rejected row without a plaintext subject is settled (an id the
+	 * ledger cannot hold is rejected without an entry).
+	 */
+	if (db_prepare(db, &st, "SELECT " COLUMNS " FROM erasure_queue q "
+		       "WHERE NOT EXISTS (SELECT 1 FROM ledger l WHERE "
+		       "l.request_id = q.request_id AND l.event = 'enqueued') "
+		       "AND NOT (status = 'rejected' AND subject_email IS NULL "
+		       "AND subject_customer IS NULL) "
+		       "ORDER BY received_at, request_id"))
+		return -1;
+	ret = load_rows(db, st, out);
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int queue_store_recorded(sqlite3 *db, const struct queue_request *r,
+			 const char *reason)
+{
+	int rejected = r->status == Q_REJECTED;
+	sqlite3_stmt *st;
+	int ret;
+
+	if (db_prepare(db, &st, "UPDATE erasure_queue SET subject_email = ?2, "
+		       "subject_customer = ?3, subject_ref = ?4, device_id = "
+		       "?5, received_at = COALESCE(?6, received_at), status = "
+		       "?7, outcome = NULL, last_error = ?8, completed_at = "
+		       "CASE WHEN ?7 = 'rejected' THEN " NOW_SQL " END, "
+		       "updated_at = " NOW_SQL " WHERE request_id = ?1"))
+		return -1;
+	db_bind_text(st, 1, r->request_id);
+	db_bind_text(st, 2, rejected ? NULL : r->subject_email);
+	db_bind_text(st, 3, rejected ? NULL : r->subject_customer);
+	db_bind_text(st, 4, r->subject_ref);
+	db_bind_text(st, 5, r->device_id);
+	db_bind_text(st, 6, r->received_at);
+	db_bind_text(st, 7, queue_status_name(r->status));
+	db_bind_text(st, 8, reason);
+	ret = db_step(db, st);
+	sqlite3_finalize(st);
+	return ret;
 }
 
 /* Opens a transaction unless the caller has one; *own says which. */
@@ -495,109 +710,70 @@ static int end_maybe(sqlite3 *db, int own, int ret)
 	return ret;
 }
 
-int queue_fill_subject_refs(sqlite3 *db, const struct hmac_key *key)
+/* Runnable: pending or failed, recorded, and no hold on the subject. */
+#define CLAIMABLE_SQL \
+	"status IN ('pending', 'failed') AND NOT (subject_ref IS NULL AND " \
+	"(subject_email IS NOT NULL OR subject_customer IS NOT NULL))"
+#define SUBJECT_HELD_SQL \
+	"subject_ref IS NOT NULL AND EXISTS (SELECT 1 FROM erasure_queue h " \
+	"WHERE h.subject_ref = q.subject_ref AND h.status = 'held')"
+
+int queue_claim_all(sqlite3 *db, long limit, long *count, long *held_skipped)
 {
-	struct queue_list rows;
-	sqlite3_stmt *st = NULL, *upd = NULL;
-	size_t i;
-	int own, ret = 0;
-
-	queue_list_init(&rows);
-	if (begin_maybe(db, &own))
-		return -1;
-	if (db_prepare(db, &st, "SELECT " COLUMNS " FROM erasure_queue q "
-		       "WHERE subject_ref IS NULL AND status <> 'rejected' "
-		       "AND NOT EXISTS (SELECT 1 FROM ledger l WHERE "
-		       "l.request_id = q.request_id AND l.event = 'enqueued') "
-		       "ORDER BY received_at, request_id") ||
-	    load_rows(db, st, &rows) ||
-	    db_prepare(db, &upd, "UPDATE erasure_queue SET subject_email = ?2, "
-		       "subject_ref = ?3, device_id = ?4, received_at = ?5, "
-		       "updated_at = " NOW_SQL " WHERE request_id = ?1")) {
-		ret = -1;
-		goto out;
-	}
-	for (i = 0; i < rows.n; i++) {
-		struct queue_request *r = &rows.v[i];
-		const char *bad = upstream_check(r, key);
-
-		sqlite3_reset(upd);
-		bind_text(upd, 1, r->request_id);
-		bind_text(upd, 2, r->subject_email);
-		bind_text(upd, 3, r->subject_ref);
-		bind_text(upd, 4, r->device_id);
-		bind_text(upd, 5, r->received_at);
-		if (step_done(db, upd)) {
-			ret = -1;
-			goto out;
-		}
-		if (intake_check_request_id(r->request_id)) {
-			/* Such an id must not reach the ledger. */
-			warning("an upstream request has an invalid request "
-				"id; rejecting it");
-			if (r->status == Q_PENDING &&
-			    queue_transition(db, r->request_id, Q_REJECTED,
-					     "invalid request id")) {
-				ret = -1;
-				goto out;
-			}
-			continue;
-		}
-		if (queue_ledger_event(db, r->request_id, r->subject_ref,
-				       LEDGER_EV_ENQUEUED, "upstream")) {
-			ret = -1;
-			goto out;
-		}
-		if (bad && r->status == Q_PENDING) {
-			warning("upstream request '%s' rejected: %s",
-				r->request_id, bad);
-			if (queue_transition(db, r->request_id, Q_REJECTED,
-					     bad) ||
-			    queue_ledger_event(db, r->request_id,
-					       r->subject_ref,
-					       LEDGER_EV_REJECTED, bad)) {
-				ret = -1;
-				goto out;
-			}
-		}
-		ret++;
-	}
-out:
-	sqlite3_finalize(st);
-	sqlite3_finalize(upd);
-	queue_list_release(&rows);
-	return end_maybe(db, own, ret);
-}
-
-int queue_claim_all(sqlite3 *db, long limit, long *count)
-{
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st = NULL, *held = NULL;
 	int own, ret = -1;
 
-	*count = 0;
+	*count = *held_skipped = 0;
 	if (begin_maybe(db, &own))
 		return -1;
 	if (db_exec(db, "UPDATE erasure_queue SET status = 'pending', "
 		    "updated_at = " NOW_SQL " WHERE status = 'running'") ||
+	    db_prepare(db, &held, "SELECT count(*) FROM erasure_queue q "
+		       "WHERE " CLAIMABLE_SQL " AND " SUBJECT_HELD_SQL) ||
 	    db_prepare(db, &st, "UPDATE erasure_queue SET status = "
 		       "'running', attempts = attempts + 1, updated_at = "
 		       NOW_SQL " WHERE request_id IN (SELECT request_id "
-		       "FROM erasure_queue WHERE status IN ('pending', "
-		       "'failed') AND NOT (subject_email IS NOT NULL AND "
-		       "subject_ref IS NULL) "
+		       "FROM erasure_queue q WHERE " CLAIMABLE_SQL " AND NOT ("
+		       SUBJECT_HELD_SQL ") "
 		       "ORDER BY received_at, request_id LIMIT ?1)"))
 		goto out;
+	if (sqlite3_step(held) != SQLITE_ROW) {
+		db_fail(db);
+		goto out;
+	}
+	*held_skipped = sqlite3_column_int64(held, 0);
 	sqlite3_bind_int64(st, 1, limit > 0 ? limit : -1);
 	if (sqlite3_step(st) != SQLITE_DONE) {
-		error("cannot claim the queued requests: %s",
-		      sqlite3_errmsg(db));
+		db_fail(db);
 		goto out;
 	}
 	*count = sqlite3_changes(db);
 	ret = 0;
 out:
 	sqlite3_finalize(st);
+	sqlite3_finalize(held);
 	return end_maybe(db, own, ret);
+}
+
+int queue_count_claimable(sqlite3 *db, long *count)
+{
+	sqlite3_stmt *st;
+	int ret = 0;
+
+	*count = 0;
+	/* Rows left running by a crash are claimable again (pending). */
+	if (db_prepare(db, &st, "SELECT count(*) FROM erasure_queue q WHERE "
+		       "status IN ('pending', 'failed', 'running') AND NOT "
+		       "(subject_ref IS NULL AND (subject_email IS NOT NULL OR "
+		       "subject_customer IS NOT NULL)) AND NOT ("
+		       SUBJECT_HELD_SQL ")"))
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*count = sqlite3_column_int64(st, 0);
+	else
+		ret = db_fail(db);
+	sqlite3_finalize(st);
+	return ret;
 }
 
 int queue_next_window(sqlite3 *db, int claimed, const char *after_at,
@@ -605,10 +781,10 @@ int queue_next_window(sqlite3 *db, int claimed, const char *after_at,
 {
 	/* The key condition is written so the received_at index serves it. */
 	static const char *const sql[] = {
-		"SELECT " COLUMNS " FROM erasure_queue WHERE status IN "
-		"('pending', 'failed', 'running') AND (?1 IS NULL OR "
-		"(received_at >= ?1 AND (received_at > ?1 OR request_id > ?2))) "
-		"ORDER BY received_at, request_id LIMIT ?3",
+		"SELECT " COLUMNS " FROM erasure_queue q WHERE ((" CLAIMABLE_SQL
+		" AND NOT (" SUBJECT_HELD_SQL ")) OR status = 'running') AND "
+		"(?1 IS NULL OR (received_at >= ?1 AND (received_at > ?1 OR "
+		"request_id > ?2))) ORDER BY received_at, request_id LIMIT ?3",
 		"SELECT " COLUMNS " FROM erasure_queue WHERE status = "
 		"'running' AND (?1 IS NULL OR "
 		"(received_at >= ?1 AND (received_at > ?1 OR request_id > ?2))) "
@@ -619,8 +795,8 @@ int queue_next_window(sqlite3 *db, int claimed, const char *after_at,
 
 	if (db_prepare(db, &st, sql[claimed ? 1 : 0]))
 		return -1;
-	bind_text(st, 1, after_at);
-	bind_text(st, 2, after_id);
+	db_bind_text(st, 1, after_at);
+	db_bind_text(st, 2, after_id);
 	sqlite3_bind_int64(st, 3, n > 0 ? n : -1);
 	ret = load_rows(db, st, out);
 	sqlite3_finalize(st);
@@ -628,24 +804,47 @@ int queue_next_window(sqlite3 *db, int claimed, const char *after_at,
 }
 
 int queue_set_subject(sqlite3 *db, const char *request_id, const char *email,
-		      const char *subject_ref)
+		      const char *customer, const char *subject_ref)
 {
 	static const char sql[] =
-		"UPDATE erasure_queue SET subject_email = ?1, subject_ref = ?2, "
-		"updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') "
-		"WHERE request_id = ?3 AND status = 'running' "
-		"AND subject_email IS NULL";
+		"UPDATE erasure_queue SET subject_email = ?1, subject_customer "
+		"= ?2, subject_ref = ?3, updated_at = " NOW_SQL
+		" WHERE request_id = ?4 AND status = 'running' "
+		"AND subject_email IS NULL AND subject_customer IS NULL";
 	sqlite3_stmt *st;
 	int ret;
 
 	if (db_prepare(db, &st, sql))
 		return -1;
-	sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, subject_ref, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, request_id, -1, SQLITE_STATIC);
-	ret = step_done(db, st);
+	db_bind_text(st, 1, email);
+	db_bind_text(st, 2, customer);
+	db_bind_text(st, 3, subject_ref);
+	db_bind_text(st, 4, request_id);
+	ret = db_step(db, st);
 	sqlite3_finalize(st);
 	return ret;
+}
+
+int queue_subject_held(sqlite3 *db, const char *subject_ref,
+		       const char *request_id, struct buf *held)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	buf_reset(held);
+	if (db_prepare(db, &st, "SELECT request_id FROM erasure_queue WHERE "
+		       "subject_ref = ?1 AND status = 'held' AND request_id "
+		       "IS NOT ?2 ORDER BY received_at, request_id LIMIT 1"))
+		return -1;
+	db_bind_text(st, 1, subject_ref);
+	db_bind_text(st, 2, request_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		buf_adds(held, (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(db);
+	return 0;
 }
 
 int queue_extend(sqlite3 *db, const char *request_id, int months,
@@ -686,10 +885,10 @@ int queue_extend(sqlite3 *db, const char *request_id, int months,
 		ret = -1;
 		goto out;
 	}
-	sqlite3_bind_text(st, 1, request_id, -1, SQLITE_STATIC);
+	db_bind_text(st, 1, request_id);
 	sqlite3_bind_int(st, 2, months);
-	sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
-	ret = step_done(db, st);
+	db_bind_text(st, 3, reason);
+	ret = db_step(db, st);
 out:
 	sqlite3_finalize(st);
 	queue_request_release(&r);
@@ -699,21 +898,11 @@ out:
 int queue_find_by_ref(sqlite3 *db, const char *subject_ref,
 		      struct queue_list *out)
 {
-	sqlite3_stmt *st;
-	int ret;
-
-	if (db_prepare(db, &st, "SELECT " COLUMNS " FROM erasure_queue "
-		       "WHERE subject_ref = ? ORDER BY received_at, "
-		       "request_id"))
-		return -1;
-	sqlite3_bind_text(st, 1, subject_ref, -1, SQLITE_STATIC);
-	ret = load_rows(db, st, out);
-	sqlite3_finalize(st);
-	return ret;
+	return queue_find_by_subject(db, subject_ref, NULL, NULL, out);
 }
 
 int queue_find_by_subject(sqlite3 *db, const char *subject_ref,
-			  const char *normalized_email,
+			  const char *email, const char *customer,
 			  struct queue_list *out)
 {
 	sqlite3_stmt *st;
@@ -721,55 +910,22 @@ int queue_find_by_subject(sqlite3 *db, const char *subject_ref,
 
 	if (db_prepare(db, &st, "SELECT " COLUMNS " FROM erasure_queue "
 		       "WHERE subject_ref = ?1 OR (subject_ref IS NULL AND "
-		       "lower(trim(subject_email)) = ?2) "
+		       "(lower(trim(subject_email)) = ?2 OR "
+		       "trim(subject_customer) = ?3)) "
 		       "ORDER BY received_at, request_id"))
 		return -1;
-	sqlite3_bind_text(st, 1, subject_ref, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, normalized_email, -1, SQLITE_STATIC);
+	db_bind_text(st, 1, subject_ref);
+	db_bind_text(st, 2, email);
+	db_bind_text(st, 3, customer);
 	ret = load_rows(db, st, out);
 	sqlite3_finalize(st);
 	return ret;
 }
 
-/* Adds months: the same day, or the target month's last day. */
-static void add_months(int *y, int *m, int *d, int months)
-{
-	static const int dm[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	int idx = *y * 12 + (*m - 1) + months, last;
-
-	*y = idx / 12;
-	*m = idx % 12 + 1;
-	last = dm[*m - 1];
-	if (*m == 2 && ((*y % 4 == 0 && *y % 100 != 0) || *y % 400 == 0))
-		last = 29;
-	if (*d > last)
-		*d = last;
-}
-
-int queue_deadline(const char *received_at, long deadline_days,
-		   int extension_months, char out[11])
-{
-	time_t t;
-	int y, m, d;
-
-	if (!received_at || intake_parse_time(received_at, &t))
-		return error("invalid received_at '%s'",
-			     received_at ? received_at : "");
-	intake_civil_from_days((long)(t / 86400), &y, &m, &d);
-	if (deadline_days > 0) {
-		intake_civil_from_days(intake_days_from_civil(y, m, d) +
-				       deadline_days, &y, &m, &d);
-		add_months(&y, &m, &d, extension_months);
-	} else {
-		add_months(&y, &m, &d, 1 + extension_months);
-	}
-	snprintf(out, 11, "%04d-%02d-%02d", y, m, d);
-	return 0;
-}
-
 int queue_change_logged(sqlite3 *db, const char *request_id,
 			unsigned allowed_from, enum queue_status to,
 			const char *event, const char *reason,
+			queue_check_fn check, void *ctx,
 			enum queue_status *from)
 {
 	struct queue_request r;
@@ -791,8 +947,11 @@ int queue_change_logged(sqlite3 *db, const char *request_id,
 		ret = QUEUE_NOT_ALLOWED;
 		goto out;
 	}
+	if (check && (ret = check(db, &r, ctx)))
+		goto out;
 	if (queue_transition(db, request_id, to, reason) ||
-	    queue_ledger_event(db, request_id, r.subject_ref, event, reason) ||
+	    queue_ledger_event(db, request_id, r.subject_ref, event, NULL,
+			       reason) ||
 	    db_commit(db))
 		ret = -1;
 out:

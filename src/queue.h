@@ -1,22 +1,26 @@
 #ifndef ERASECTL_QUEUE_H
 #define ERASECTL_QUEUE_H
 /*
- * queue: the erasure_queue table (sql/001_init.sql) and every state
- * transition a request can make. Nothing else writes erasure_queue.status.
+ * queue: the erasure_queue table (sql/) and every state transition a
+ * request can make. Nothing else writes erasure_queue.status. The queue is
+ * working state; the evidence of what happened is the ledger.
  *
+ *   awaiting_approval -> pending (approve), rejected (deny)
  *   pending  -> running (claimed by a run), held, rejected
  *   failed   -> running, held
- *   running  -> done, failed, pending (run interrupted; reclaimed)
+ *   running  -> done, failed, pending (run interrupted or skipped)
  *   held     -> pending (release)
  *   done, rejected: final
  *
- * Reaching done or rejected sets subject_email to NULL: the plaintext email
- * leaves the database; the subject stays only as subject_ref.
+ * Reaching done or rejected clears subject_email and subject_customer: the
+ * plaintext identity leaves the database; the subject stays only as
+ * subject_ref.
  */
 #include <stddef.h>
 #include <sqlite3.h>
 
-#include "digest.h"
+#include "buf.h"
+#include "civil.h"
 
 enum queue_status {
 	Q_PENDING,
@@ -25,6 +29,7 @@ enum queue_status {
 	Q_FAILED,
 	Q_HELD,
 	Q_REJECTED,
+	Q_AWAITING,	/* awaiting_approval */
 	Q_NSTATUS,
 };
 
@@ -33,18 +38,21 @@ const char *queue_status_name(enum queue_status s);
 int queue_status_parse(const char *name);
 /* 1 when from -> to is allowed by the table above. */
 int queue_transition_allowed(enum queue_status from, enum queue_status to);
+/* What the state means for the deadline (civil.h). */
+enum deadline_clock queue_status_clock(enum queue_status s);
 
 /* One row; strings are owned (queue_request_release frees them). */
 struct queue_request {
 	char *request_id;
 	char *subject_email;	/* normalized, or NULL */
+	char *subject_customer;	/* exact customer username, or NULL */
 	char *device_id;
 	char *product;
 	char *received_at;
 	char *source;
 	char *subject_ref;
 	enum queue_status status;
-	char *outcome;		/* erased | not_found | NULL */
+	char *outcome;		/* erased | not_found | erased_with_residue */
 	int attempts;
 	char *last_error;
 	char *hold_reason;
@@ -57,6 +65,8 @@ struct queue_request {
 
 void queue_request_init(struct queue_request *r);
 void queue_request_release(struct queue_request *r);
+/* The identity a request names (email or customer), or NULL. */
+const char *queue_identity(const struct queue_request *r);
 
 struct queue_list {
 	struct queue_request *v;
@@ -74,52 +84,73 @@ enum queue_add_result {
 };
 
 /*
- * Inserts r (status pending) inside the caller's transaction. Returns
- * QUEUE_ADDED, QUEUE_DUPLICATE, or -1 after an error (an id already queued
- * for another subject is an error that names the id, never the email).
+ * Inserts r inside the caller's transaction; r->status says the state it
+ * starts in (pending, or awaiting_approval). Returns QUEUE_ADDED,
+ * QUEUE_DUPLICATE, or -1 after an error (an id already queued for another
+ * subject is an error naming the id, never the subject).
  */
 int queue_add(sqlite3 *db, const struct queue_request *r);
 
 /*
- * A batch of queue_add with its statements prepared once (enqueue of
- * 100,000 rows). queue_adder_add returns QUEUE_ADDED, QUEUE_DUPLICATE,
- * QUEUE_CONFLICT (no message: the caller names file and line), or -1.
+ * Requests checked before any is written (enqueue of 100,000 rows): each
+ * is staged in a temporary table and classified against the queue and
+ * the rows staged before it; only then are they moved into erasure_queue
+ * in short transactions, so a slow input never holds the database's write
+ * lock. queue_stage_add returns QUEUE_ADDED (staged), QUEUE_DUPLICATE (the
+ * same id for the same subject, or a row without its own id whose subject
+ * already has an unfinished request: a re-import), QUEUE_CONFLICT (the
+ * same id for another subject; no message: the caller names file and
+ * line), or -1.
  */
-struct queue_adder {
+struct queue_stage {
 	sqlite3 *db;
-	sqlite3_stmt *find, *insert, *open_ref;
+	sqlite3_stmt *find[2], *open[2], *insert;
+	long staged;
 };
-int queue_adder_init(struct queue_adder *a, sqlite3 *db);
-int queue_adder_add(struct queue_adder *a, const struct queue_request *r);
+int queue_stage_init(struct queue_stage *s, sqlite3 *db);
+int queue_stage_add(struct queue_stage *s, const struct queue_request *r,
+		    int generated_id);
+/* Ends the staging (its read of the queue); before queue_stage_commit. */
+int queue_stage_done(struct queue_stage *s);
 /*
- * 1 when an unfinished request (pending, running, failed, held) for r's
- * subject_ref and device exists: a row without a request id that matches
- * one is a re-import, counted as a duplicate. 0 when none, -1 on error.
+ * Moves the staged rows, in input order, into the queue: batch rows per
+ * transaction, each with its "enqueued" ledger entry (detail kind).
+ * *queued counts them; a row another writer queued meanwhile counts in
+ * *duplicates, or is an error naming its id when it names another subject
+ * (the batches before it stay queued). Returns 0, 1 after that error, or
+ * -1 on a database error.
  */
-int queue_adder_has_open(struct queue_adder *a, const struct queue_request *r);
-void queue_adder_release(struct queue_adder *a);
+int queue_stage_commit(struct queue_stage *s, long batch, const char *kind,
+		       long *queued, long *duplicates);
+void queue_stage_release(struct queue_stage *s);
 
 /*
  * Moves request_id to `to` and writes its ledger entry (event, with reason
  * as the detail) in one transaction, when its current state is one of
  * allowed_from (a mask of 1 << enum queue_status). Returns 0, or
  * QUEUE_NO_SUCH / QUEUE_NOT_ALLOWED (no message; *from says the state
- * found), or -1 after a database error.
+ * found), or -1 after a database error. check, when not NULL, is called
+ * with the row inside the transaction and may refuse (return non-zero:
+ * its value is returned, nothing is changed).
  */
 enum { QUEUE_NO_SUCH = 1, QUEUE_NOT_ALLOWED = 2 };
+typedef int (*queue_check_fn)(sqlite3 *db, const struct queue_request *r,
+			      void *ctx);
 int queue_change_logged(sqlite3 *db, const char *request_id,
 			unsigned allowed_from, enum queue_status to,
 			const char *event, const char *reason,
+			queue_check_fn check, void *ctx,
 			enum queue_status *from);
 
 /*
- * Appends a ledger entry about request_id (target_kind "request") inside
- * the caller's transaction: enqueued (detail = source kind), hold,
- * release, extend, rejected (detail = the reason). subject_ref may be NULL.
+ * Appends a ledger entry about request_id (target_kind "request",
+ * target_id may be NULL) inside the caller's transaction: enqueued (detail
+ * = source kind), hold, release, extend, rejected, approved, denied
+ * (detail = the reason). subject_ref may be NULL.
  */
 int queue_ledger_event(sqlite3 *db, const char *request_id,
 		       const char *subject_ref, const char *event,
-		       const char *detail);
+		       const char *target_id, const char *detail);
 
 /* Loads one request; returns 1 when not found (no message), -1 on error. */
 int queue_get(sqlite3 *db, const char *request_id, struct queue_request *out);
@@ -135,22 +166,28 @@ int queue_counts(sqlite3 *db, long counts[Q_NSTATUS]);
 
 /*
  * Moves request_id from any state allowed to reach `to`; sets updated_at,
- * and for done/rejected completed_at and subject_email = NULL. extra is
- * the outcome (done), the error (failed) or the reason (held, rejected).
- * Returns -1 with a message naming the id and both states if not allowed.
+ * and for done/rejected completed_at and clears the plaintext subject.
+ * extra is the outcome (done), the error (failed) or the reason (held,
+ * rejected). Returns -1 with a message naming the id and both states if
+ * not allowed.
  */
 int queue_transition(sqlite3 *db, const char *request_id,
 		     enum queue_status to, const char *extra);
 
 /*
- * Fills subject_ref for rows inserted by upstream systems (email present,
- * ref missing) and normalizes their email, device id and received_at; each
- * such row gets its "enqueued" ledger entry (detail "upstream"). A pending
- * row whose values fail validation becomes rejected (ledger "rejected",
- * the reason in detail). Runs in the caller's transaction if one is open,
- * else in its own. Returns the count of rows handled, or -1.
+ * Rows that have no "enqueued" ledger entry yet: rows upstream systems
+ * INSERTed, in received_at order (intake validates and records them).
  */
-int queue_fill_subject_refs(sqlite3 *db, const struct hmac_key *key);
+int queue_list_unrecorded(sqlite3 *db, struct queue_list *out);
+/*
+ * Stores an unrecorded row as intake recorded it: the normalized subject,
+ * device, received_at, subject_ref and its state, r->status: pending or
+ * awaiting_approval, or rejected with reason (which clears the plaintext
+ * subject and sets completed_at). Whatever state the row was INSERTed in
+ * is replaced: it was never one erasectl gave it.
+ */
+int queue_store_recorded(sqlite3 *db, const struct queue_request *r,
+			 const char *reason);
 
 /*
  * Claims for one run in a single statement, without loading the rows: the
@@ -158,12 +195,17 @@ int queue_fill_subject_refs(sqlite3 *db, const struct hmac_key *key);
  * request_id, move to running with attempts incremented. Rows left running
  * by a crashed run (the caller holds the run lock) go back to pending
  * first and are claimed in the same order, so afterwards exactly the rows
- * of this claim are running. Rows with an email but no subject_ref yet are
- * skipped (call queue_fill_subject_refs first). *count gets the number
- * claimed. Runs in the caller's transaction if one is open, else in its
- * own.
+ * of this claim are running. Not claimed: rows whose subject_ref has a
+ * held request (a hold protects the person, not only one request), and
+ * rows with an identity but no subject_ref yet (upstream rows intake has
+ * not recorded). *count gets the number claimed, *held_skipped the rows
+ * left for a hold. Runs in the caller's transaction if one is open, else
+ * in its own.
  */
-int queue_claim_all(sqlite3 *db, long limit, long *count);
+int queue_claim_all(sqlite3 *db, long limit, long *count, long *held_skipped);
+
+/* The number of rows queue_claim_all would claim without a limit. */
+int queue_count_claimable(sqlite3 *db, long *count);
 
 /*
  * Loads the next at most n rows after the key (after_at, after_id) in
@@ -175,12 +217,20 @@ int queue_next_window(sqlite3 *db, int claimed, const char *after_at,
 		      const char *after_id, long n, struct queue_list *out);
 
 /*
- * Records the subject a device-id request resolved to (normalized email and
- * its subject_ref) on a running request that has none yet, so that a retry
- * finds the same subject; the email is cleared again when it is done.
+ * Records the subject a device-id request resolved to (its username, as
+ * an email or a customer, and its subject_ref) on a running request that
+ * has none yet, so that a retry finds the same subject; it is cleared
+ * again when the request is finished.
  */
 int queue_set_subject(sqlite3 *db, const char *request_id, const char *email,
-		      const char *subject_ref);
+		      const char *customer, const char *subject_ref);
+
+/*
+ * The id of a held request for subject_ref other than request_id, into
+ * held (empty when there is none). Returns 0 or -1.
+ */
+int queue_subject_held(sqlite3 *db, const char *subject_ref,
+		       const char *request_id, struct buf *held);
 
 /*
  * Records an extension (total at most 2 months) with its reason; refused
@@ -189,23 +239,16 @@ int queue_set_subject(sqlite3 *db, const char *request_id, const char *email,
 int queue_extend(sqlite3 *db, const char *request_id, int months,
 		 const char *reason);
 
-/* Finds requests by subject_ref (lookup); ordered by received_at. */
+/* Finds requests by subject_ref; ordered by received_at. */
 int queue_find_by_ref(sqlite3 *db, const char *subject_ref,
 		      struct queue_list *out);
 /*
  * Same, plus rows upstream systems inserted whose subject_ref is not
- * filled yet, matched by normalized email (only compared, never kept).
+ * filled yet, matched by identity (only compared, never kept): the email
+ * normalized, or the customer exactly.
  */
 int queue_find_by_subject(sqlite3 *db, const char *subject_ref,
-			  const char *normalized_email,
+			  const char *email, const char *customer,
 			  struct queue_list *out);
-
-/*
- * Deadline of a request as "YYYY-MM-DD": received + one calendar month
- * (same day next month, or its last day) + extension months, or received +
- * deadline_days (+ extension months) when deadline_days > 0.
- */
-int queue_deadline(const char *received_at, long deadline_days,
-		   int extension_months, char out[11]);
 
 #endif

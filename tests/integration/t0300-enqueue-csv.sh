@@ -64,7 +64,7 @@ assert_eq "BOM/CRLF rows" "R-2001|erin.fixture@example.com R-2002|frank.fixture@
 printf 'email\nnope\n' > "$T/bad.csv"
 ec_in "$T/bad.csv" enqueue -
 expect_rc 2 "bad row on stdin"
-assert_grep "stdin error is <stdin>:2:" "$T/err" "<stdin>:2: row has an invalid email address"
+assert_grep "stdin error is <stdin>:2:" "$T/err" "<stdin>:2: invalid email address"
 
 # Ledger still verifies after the appends.
 ec verify

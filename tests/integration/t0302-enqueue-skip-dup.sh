@@ -7,7 +7,7 @@ init_db
 
 ec enqueue "$FX/mixed.csv"
 expect_rc 2 "invalid rows without --skip-invalid: exit 2"
-assert_grep "row 3 reported" "$T/err" "mixed.csv:3: row has an invalid email address"
+assert_grep "row 3 reported" "$T/err" "mixed.csv:3: invalid email address"
 assert_grep "row 4 reported" "$T/err" "mixed.csv:4: device_id must be 24 hexadecimal digits"
 assert_grep "row 6 reported" "$T/err" "mixed.csv:6: received_at is not an ISO 8601"
 assert_grep "count of invalid rows" "$T/err" "3 invalid rows in"

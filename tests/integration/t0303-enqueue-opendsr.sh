@@ -22,7 +22,7 @@ sqlite3 "$DB" .dump > "$T/before.sql"
 ec enqueue --format opendsr "$FX/opendsr-bad.json"
 expect_rc 2 "bad requests: all-or-nothing"
 assert_grep "sha256 refused with a reason" "$T/err" "opendsr-bad.json:5: identity_format 'sha256' is not supported"
-assert_grep "non-email identity refused" "$T/err" "opendsr-bad.json:8: identity_type 'controller_customer_id' is not supported"
+assert_grep "non-email identity refused" "$T/err" "opendsr-bad.json:8: identity_type 'phone_number' is not supported"
 assert_grep "non-erasure refused" "$T/err" "opendsr-bad.json:11: subject_request_type must be \"erasure\""
 sqlite3 "$DB" .dump > "$T/after.sql"
 if cmp -s "$T/before.sql" "$T/after.sql"; then ok "bad OpenDSR: database unchanged"; else not_ok "bad OpenDSR: database unchanged"; fi

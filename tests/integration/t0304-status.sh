@@ -14,7 +14,7 @@ expect_rc 2 "two ids is a usage error"
 
 ec status --format json
 expect_rc 0 "status on an empty queue"
-assert_eq "empty JSON" '{"counts":{"pending":0,"running":0,"done":0,"failed":0,"held":0,"rejected":0},"requests":[]}' "$(cat "$T/out")"
+assert_eq "empty JSON" '{"counts":{"pending":0,"running":0,"done":0,"failed":0,"held":0,"rejected":0,"awaiting_approval":0},"requests":[]}' "$(cat "$T/out")"
 
 ec enqueue "$FX/good.csv"
 sq "UPDATE erasure_queue SET status = 'done', outcome = 'not_found', subject_email = NULL, completed_at = '2026-11-20T00:00:00Z' WHERE request_id = 'R-1003'"
@@ -27,7 +27,7 @@ python3 - "$T/status.json" > "$T/check" 2>&1 <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert sorted(d) == ["counts", "requests"], sorted(d)
-assert d["counts"] == {"pending": 3, "running": 0, "done": 1, "failed": 1, "held": 0, "rejected": 0}, d["counts"]
+assert d["counts"] == {"pending": 3, "running": 0, "done": 1, "failed": 1, "held": 0, "rejected": 0, "awaiting_approval": 0}, d["counts"]
 keys = ["request_id", "status", "outcome", "attempts", "received_at", "deadline", "completed_at", "last_error"]
 for r in d["requests"]:
     assert sorted(r) == sorted(keys), sorted(r)

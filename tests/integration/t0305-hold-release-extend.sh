@@ -87,8 +87,14 @@ expect_rc 2 "extend a rejected request refused"
 assert_eq "two extend entries" "many devices|still more" \
 	"$(sq "SELECT detail FROM ledger WHERE event = 'extend' ORDER BY seq" | tr '\n' '|' | sed 's/|$//')"
 
+# The test set R-1003 done and R-1004 rejected with UPDATEs: verify sees
+# that the ledger does not bear those rows out.
 ec verify
-expect_rc 0 "ledger verifies"
+expect_rc 3 "verify catches queue rows the ledger does not bear out"
+assert_grep "names the row the UPDATE made done" "$T/err" \
+	"request 'R-1003': the queue says done \\(erased\\), the ledger has no done entry"
+assert_grep "names the row the UPDATE made rejected" "$T/err" \
+	"request 'R-1004': the queue says rejected, the ledger pending"
 for e in alice.fixture bob.fixture carol.fixture dave.fixture; do
 	assert_no_grep "no $e in any output" "$T/all-output" "$e"
 done

@@ -26,10 +26,17 @@ expect_rc 0 "record: exit 0"
 assert_grep "text shows the ref" "$T/out" "^subject_ref: $ref$"
 assert_grep "text shows the request" "$T/out" "^R-1001 pending$"
 
-sq "UPDATE erasure_queue SET status = 'done', outcome = 'erased', subject_email = NULL, completed_at = '2026-11-20T01:02:03Z' WHERE request_id = 'R-1001'"
 ec lookup --email alice.fixture@example.com --format json
 expect_rc 0 "json: exit 0"
-assert_eq "JSON per DESIGN" "{\"subject_ref\":\"$ref\",\"requests\":[{\"request_id\":\"R-1001\",\"status\":\"done\",\"outcome\":\"erased\",\"completed_at\":\"2026-11-20T01:02:03Z\"}]}" "$(cat "$T/out")"
+assert_eq "JSON per DESIGN" "{\"subject_ref\":\"$ref\",\"requests\":[{\"request_id\":\"R-1001\",\"status\":\"pending\",\"outcome\":null,\"completed_at\":null}]}" "$(cat "$T/out")"
+
+# An UPDATE cannot make a request done: lookup answers from the ledger,
+# says the queue disagrees, exit 3.
+sq "UPDATE erasure_queue SET status = 'done', outcome = 'erased', subject_email = NULL, completed_at = '2026-11-20T01:02:03Z' WHERE request_id = 'R-1001'"
+ec lookup --email alice.fixture@example.com --format json
+expect_rc 3 "a queue row the ledger does not bear out: exit 3"
+assert_grep "the status is the ledger's" "$T/out" '"request_id":"R-1001","status":"pending","outcome":null'
+assert_grep "the disagreement is named" "$T/err" "request 'R-1001': the queue says done \\(erased\\), the ledger has no done entry"
 
 # The queue row is gone; the ledger still answers.
 sq "DELETE FROM erasure_queue WHERE request_id = 'R-1001'"

@@ -100,11 +100,13 @@ assert_grep "names what is malformed" "$T/err" 'is malformed: "entries"'
 ec verify --checkpoint "$T/nonexistent.json"
 expect_rc 2 "missing checkpoint file is a usage error"
 
-# Truncation: invisible to the chain, caught by the checkpoint.
+# Truncation: invisible to the chain, caught by the checkpoint (the file,
+# and the checkpoints table's rows, which verify checks too).
 sq "DROP TRIGGER ledger_no_delete"
 sq "DELETE FROM ledger WHERE seq >= $m"
 ec verify
-expect_rc 0 "plain verify passes on a truncated ledger"
+expect_rc 3 "plain verify catches truncation through the checkpoint rows"
+assert_grep "names the checkpoint row" "$T/err" "checkpoint row [0-9]+ \\($m entries\\) does not match the ledger"
 ec verify --checkpoint "$T/cp.json"
 expect_rc 3 "verify --checkpoint catches truncation"
 assert_grep "names the truncation" "$T/err" "ledger has $((m - 1)) entries, fewer than the checkpoint's $m: entries were deleted"

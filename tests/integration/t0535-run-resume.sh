@@ -30,7 +30,7 @@ expect_rc 0 "rerun exits 0"
 assert_grep "rerun erases" "$T/out" '^processed 1: erased 1, not found 0, failed 0;'
 fake_requests > "$T/requests.json"
 assert_eq "rerun sends only the SIM step and the customer delete" \
-	'[["PUT", "/v1/products/1001/sims/89014103211118510702"], ["DELETE", "/v1/products/1001/customers/bob.smith%2Biot%40example.org"]]' \
+	'[["PUT", "/v1/products/1001/sims/89014103211118510702"], ["DELETE", "/v1/products/1001/customers/Bob.Smith%2Biot%40Example.org"]]' \
 	"$(fake_json "$T/requests.json" '[[r["method"], r["path"]] for r in j if r["method"] != "GET"]')"
 assert_eq "rerun still verifies the device" 1 \
 	"$(fake_json "$T/requests.json" 'len([r for r in j if r["method"] == "GET" and r["path"] == "/v1/products/1001/devices/0b20bb0000000000000000b1"])')"

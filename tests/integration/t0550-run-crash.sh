@@ -50,7 +50,7 @@ assert_eq "queue: all 60 done, all erased" "done|erased|60" \
 assert_eq "no action recorded ok twice" 0 \
 	"$(sq "select count(*) from (select request_id, detail, path from ledger where event = 'result' and detail like '%:ok' group by 1, 2, 3 having count(*) > 1)")"
 assert_eq "every planned action has a successful result" 0 \
-	"$(sq "select count(*) from ledger p where event = 'plan' and not exists (select 1 from ledger r where r.request_id = p.request_id and r.event = 'result' and r.path = p.path and (r.detail = p.detail || ':ok' or r.detail = p.detail || ':already_absent'))")"
+	"$(sq "select count(*) from ledger p where event = 'plan' and not exists (select 1 from ledger r where r.request_id = p.request_id and r.event = 'result' and r.path = p.path and (r.detail = p.detail || ':ok' or r.detail = p.detail || ':already_absent' or r.detail = p.detail || ':gone'))")"
 assert_eq "one done entry per request" 60 "$(sq "select count(*) from ledger where event = 'done'")"
 ec verify
 expect_rc 0 "ledger verifies"

@@ -26,7 +26,9 @@ assert_no_grep "no email in the plan or messages" "$T/all-output" '@'
 
 fake_requests > "$T/requests.json"
 assert_eq "only GETs were sent" 0 "$(fake_json "$T/requests.json" 'len([r for r in j if r["method"] != "GET"])')"
-assert_eq "only list calls (4 pages)" 4 "$(fake_json "$T/requests.json" 'len(j)')"
+assert_eq "only list calls (4 pages) and the checks of 2 products and 2 ledgers" \
+	'[4, 2, 2]' "$(fake_json "$T/requests.json" "[len([r for r in j if 'page=' in (r['query'] or '')]), len([r for r in j if r['path'] in ('/v1/products/1001', '/v1/products/1002')]), len([r for r in j if r['path'].endswith('/ledgers/device-prefs')])]")"
+assert_eq "nothing else" 8 "$(fake_json "$T/requests.json" 'len(j)')"
 assert_eq "ledger and queue unchanged" "$before" \
 	"$(sq "select count(*) from ledger; select group_concat(status || attempts) from erasure_queue")"
 sum_after=$(sq "select hex(sha3_query('select * from erasure_queue'))" 2>/dev/null || sq "select * from erasure_queue" | md5sum)

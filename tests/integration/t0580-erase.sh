@@ -79,8 +79,8 @@ printf 'request_id,email\nU-1,dave@example.net\n' > "$T/req.csv"
 ec enqueue "$T/req.csv"
 ec run
 expect_rc 6 "unreachable API exits 6"
-assert_eq "the request failed and stays queued" "failed|API unreachable" \
-	"$(sq "select status, last_error from erasure_queue where request_id = 'U-1'")"
+assert_eq "the request was not attempted: still pending, no attempt counted" "pending|0" \
+	"$(sq "select status, attempts from erasure_queue where request_id = 'U-1'")"
 # A certificate the configured CA did not sign is a TLS failure: exit 6.
 make_other_ca() {
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
@@ -92,6 +92,6 @@ if make_other_ca; then
 		"[products]" "ids = 1001"
 	ec run
 	expect_rc 6 "TLS verification failure exits 6"
-	assert_eq "the request is still failed, not done" failed \
+	assert_eq "the request is still pending, not done" pending \
 		"$(sq "select status from erasure_queue where request_id = 'U-1'")"
 fi

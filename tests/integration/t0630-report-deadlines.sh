@@ -45,18 +45,19 @@ d30() { fake_json "$T/r30.json" "[r['deadline'] for r in j['requests'] if r['req
 assert_eq "deadline_days = 30: 31 Jan 2024 -> 1 Mar" "2024-03-01" "$(d30 A)"
 assert_eq "deadline_days = 30: 31 Jan 2023 -> 2 Mar" "2023-03-02" "$(d30 B)"
 assert_eq "deadline_days = 30 plus 2 months" "2024-05-01" "$(d30 C)"
-assert_grep "policy named in the report" "$T/r30.json" '"deadline_policy": "30 days from receipt"'
+assert_eq "policy named in the report" "30 days from receipt" \
+	"$(fake_json "$T/r30.json" "j['deadline_policy']")"
 for f in r.json r30.json; do
 	assert_no_bytes "$f has no email" "@example.com" "$T/$f"
 done
 
-# A rewritten ledger entry: the report still comes out, says so, exit 3.
+# A rewritten ledger entry: no report comes out (it would be evidence of
+# nothing), the error says why, exit 3; an -o file is not created.
 sq "drop trigger ledger_no_update; update ledger set detail = 'csv!' where seq = 2;"
 ec report
 expect_rc 3 "report over a tampered ledger exits 3"
-cp "$T/out" "$T/bad.json"
-assert_eq "report says the ledger does not verify" '[false, 2]' \
-	"$(fake_json "$T/bad.json" "[j['ledger']['verified'], j['ledger']['first_bad_seq']]")"
-assert_grep "error names the first bad entry" "$T/err" 'ledger does not verify \(first bad entry: seq 2\)'
-ec report --format md
-assert_grep "markdown says NO" "$T/out" 'Hash chain verified: \*\*NO\*\* \(first bad entry: seq 2'
+assert_eq "nothing on standard output" 0 "$(wc -c < "$T/out")"
+assert_grep "error names the first bad entry" "$T/err" 'ledger does not verify \(first bad entry: seq 2: ledger entry 2 does not match its hash'
+ec report --format html -o "$T/bad.html"
+expect_rc 3 "html report over a tampered ledger exits 3"
+assert_eq "no html file written" false "$([ -e "$T/bad.html" ] && echo true || echo false)"

@@ -1,0 +1,220 @@
+#include "evidence.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "intake.h"
+#include "ledger.h"
+#include "log.h"
+#include "banned.h"
+
+void evidence_init(struct evidence *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->status = Q_PENDING;
+}
+
+static void copy(char *dst, size_t n, const char *src)
+{
+	snprintf(dst, n, "%s", src ? src : "");
+}
+
+/* A new attempt starts: its verification so far is empty. */
+static void attempt(struct evidence *ev)
+{
+	ev->verified = ev->bad_verify = 0;
+}
+
+void evidence_step(struct evidence *ev, int64_t seq, const char *event,
+		   const char *detail, const char *ts, const char *op)
+{
+	if (!ev->recorded)
+		ev->first_seq = seq;
+	ev->recorded = 1;
+	ev->last_seq = seq;
+	if (!strcmp(event, LEDGER_EV_ENQUEUED)) {
+		ev->status = Q_PENDING;
+		copy(ev->enqueued_by, sizeof(ev->enqueued_by), op);
+	} else if (!strcmp(event, LEDGER_EV_AWAITING)) {
+		ev->status = Q_AWAITING;
+	} else if (!strcmp(event, LEDGER_EV_APPROVED)) {
+		ev->status = Q_PENDING;
+		copy(ev->approved_by, sizeof(ev->approved_by), op);
+		copy(ev->approved_at, sizeof(ev->approved_at), ts);
+	} else if (!strcmp(event, LEDGER_EV_DENIED) ||
+		   !strcmp(event, LEDGER_EV_REJECTED)) {
+		ev->status = Q_REJECTED;
+		copy(ev->completed_at, sizeof(ev->completed_at), ts);
+		if (!strcmp(event, LEDGER_EV_DENIED))
+			copy(ev->decided_by, sizeof(ev->decided_by), op);
+	} else if (!strcmp(event, LEDGER_EV_HOLD)) {
+		ev->status = Q_HELD;
+	} else if (!strcmp(event, LEDGER_EV_RELEASE)) {
+		ev->status = Q_PENDING;
+	} else if (!strcmp(event, LEDGER_EV_PLAN) ||
+		   !strcmp(event, LEDGER_EV_RESULT)) {
+		if (ev->status != Q_RUNNING)
+			attempt(ev);
+		ev->status = Q_RUNNING;
+	} else if (!strcmp(event, LEDGER_EV_VERIFY)) {
+		if (ev->status != Q_RUNNING)
+			attempt(ev);
+		ev->status = Q_RUNNING;
+		if (detail && !strcmp(detail, "ok"))
+			ev->verified++;
+		else
+			ev->bad_verify++;
+	} else if (!strcmp(event, LEDGER_EV_FAILED)) {
+		ev->status = Q_FAILED;
+		attempt(ev);
+	} else if (!strcmp(event, LEDGER_EV_DONE)) {
+		int erased = detail && strcmp(detail, "not_found");
+
+		if (ev->status != Q_RUNNING)
+			attempt(ev);
+		if (ev->bad_verify || (erased && !ev->verified)) {
+			ev->unproven_done = 1;
+			ev->status = Q_RUNNING;
+		} else {
+			ev->status = Q_DONE;
+			ev->unproven_done = 0;
+			copy(ev->outcome, sizeof(ev->outcome), detail);
+			copy(ev->completed_at, sizeof(ev->completed_at), ts);
+		}
+	} else if (!strcmp(event, LEDGER_EV_REAPPEARED)) {
+		ev->reappeared++;
+	}
+}
+
+int evidence_of(sqlite3 *db, const char *request_id, struct evidence *ev)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	evidence_init(ev);
+	if (db_prepare(db, &st, "SELECT seq, event, detail, ts, operator "
+		       "FROM ledger WHERE request_id = ?1 ORDER BY seq"))
+		return -1;
+	db_bind_text(st, 1, request_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		evidence_step(ev, sqlite3_column_int64(st, 0),
+			      (const char *)sqlite3_column_text(st, 1),
+			      (const char *)sqlite3_column_text(st, 2),
+			      (const char *)sqlite3_column_text(st, 3),
+			      (const char *)sqlite3_column_text(st, 4));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_fail(db);
+	return 0;
+}
+
+void evidence_set_init(struct evidence_set *s)
+{
+	map_init(&s->by_id);
+}
+
+void evidence_set_release(struct evidence_set *s)
+{
+	map_release(&s->by_id, free);
+}
+
+void evidence_set_entry(void *ctx, sqlite3_stmt *row)
+{
+	struct evidence_set *s = ctx;
+	const char *rid = (const char *)sqlite3_column_text(row, 2);
+	struct evidence *ev;
+
+	if (!rid)
+		return;
+	ev = map_get(&s->by_id, rid);
+	if (!ev) {
+		ev = xmalloc(sizeof(*ev));
+		evidence_init(ev);
+		map_put(&s->by_id, rid, ev);
+	}
+	/* LEDGER_COLUMNS: seq, ts, request_id, subject_ref, event, ... */
+	evidence_step(ev, sqlite3_column_int64(row, 0),
+		      (const char *)sqlite3_column_text(row, 4),
+		      (const char *)sqlite3_column_text(row, 11),
+		      (const char *)sqlite3_column_text(row, 1),
+		      (const char *)sqlite3_column_text(row, 12));
+}
+
+const struct evidence *evidence_set_get(const struct evidence_set *s,
+					const char *request_id)
+{
+	return map_get(&s->by_id, request_id);
+}
+
+int evidence_agrees(const struct evidence *ev, const struct queue_request *q,
+		    struct buf *why)
+{
+	enum queue_status qs;
+	const char *qo;
+
+	/* A finished request's row may be cleaned away: nothing to compare. */
+	if (!q)
+		return 1;
+	qs = q->status;
+	qo = q->outcome ? q->outcome : "";
+	if (qs == Q_DONE && ev->status != Q_DONE) {
+		buf_addf(why, "the queue says done (%s), the ledger %s", qo,
+			 ev->unproven_done ? "has a done entry without its "
+			 "verification" : !ev->recorded ? "has no entry of it" :
+			 "has no done entry");
+		return 0;
+	}
+	if (ev->status == Q_DONE && qs != Q_DONE) {
+		buf_addf(why, "the ledger says done (%s), the queue says %s",
+			 ev->outcome, queue_status_name(qs));
+		return 0;
+	}
+	if (qs == Q_DONE && strcmp(qo, ev->outcome)) {
+		buf_addf(why, "the queue says %s, the ledger %s", qo,
+			 ev->outcome);
+		return 0;
+	}
+	/* An id the ledger cannot hold is rejected without an entry. */
+	if (qs == Q_REJECTED && !ev->recorded &&
+	    intake_check_request_id(q->request_id))
+		return 1;
+	if ((qs == Q_REJECTED) != (ev->status == Q_REJECTED)) {
+		buf_addf(why, "the queue says %s, the ledger %s",
+			 queue_status_name(qs), queue_status_name(ev->status));
+		return 0;
+	}
+	return 1;
+}
+
+long evidence_disagreements(sqlite3 *db, const struct evidence_set *evs,
+			    size_t max, struct strvec *why)
+{
+	struct queue_list rows;
+	struct buf b = BUF_INIT;
+	struct evidence none;
+	long bad = 0;
+	size_t i;
+
+	queue_list_init(&rows);
+	if (queue_list(db, -1, 0, &rows)) {
+		queue_list_release(&rows);
+		return -1;
+	}
+	evidence_init(&none);
+	for (i = 0; i < rows.n; i++) {
+		const struct queue_request *q = &rows.v[i];
+		const struct evidence *ev = evidence_set_get(evs, q->request_id);
+
+		buf_reset(&b);
+		if (evidence_agrees(ev ? ev : &none, q, &b))
+			continue;
+		if ((size_t)bad++ < max)
+			strvec_pushf(why, "request '%s': %s", q->request_id,
+				     b.buf);
+	}
+	buf_release(&b);
+	queue_list_release(&rows);
+	return bad;
+}
