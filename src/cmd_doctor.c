@@ -294,9 +294,15 @@ static void check_database(struct doctor *d, const struct config *cfg)
 	db_close(db);
 }
 
-/* The scopes erasure needs under the configured policy. */
+/*
+ * The scopes of the calls erasure makes under the configured policy (the
+ * "permission" of each call in Particle's API description): the
+ * preflight's product and ledger reads, the lists, the changes, and the
+ * fresh reads that verify them.
+ */
 static void needed_scopes(const struct config *cfg, struct strvec *out)
 {
+	strvec_push(out, "products:get");
 	strvec_push(out, "customers:list");
 	strvec_push(out, "customers:remove");
 	strvec_push(out, "devices:list");
@@ -304,12 +310,17 @@ static void needed_scopes(const struct config *cfg, struct strvec *out)
 	strvec_push(out, "devices:update");
 	strvec_push(out, cfg->device_action == DEVICE_REMOVE ?
 		    "devices:remove" : "devices:release");
+	if (cfg->sim_action != SIM_NONE)
+		strvec_push(out, "sims:get");
 	if (cfg->sim_action == SIM_DEACTIVATE)
 		strvec_push(out, "sims:update");
 	if (cfg->sim_action == SIM_RELEASE)
 		strvec_push(out, "sims:remove");
-	if (cfg->device_ledgers.n)
+	if (cfg->device_ledgers.n) {
+		strvec_push(out, "ledger.definitions:get");
+		strvec_push(out, "ledger.instances:get");
 		strvec_push(out, "ledger.instances:remove");
+	}
 }
 
 static void join(struct buf *out, const struct strvec *sv)

@@ -164,9 +164,18 @@ void db_rollback(sqlite3 *db)
 
 int db_checkpoint_truncate(sqlite3 *db)
 {
-	int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
-					   NULL, NULL);
+	int rc;
 
+	/*
+	 * A truncating checkpoint waits for every reader; another command's
+	 * long read (a slow enqueue -) must not hold this one up.
+	 */
+	sqlite3_busy_timeout(db, 0);
+	rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+				       NULL, NULL);
+	sqlite3_busy_timeout(db, DB_BUSY_TIMEOUT_MS);
+	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+		return 1;
 	if (rc != SQLITE_OK)
 		return db_error(db, sqlite3_errmsg(db));
 	return 0;
@@ -278,7 +287,7 @@ out:
 
 static int apply_pragmas(sqlite3 *db, enum db_open_mode mode)
 {
-	sqlite3_busy_timeout(db, 10000);
+	sqlite3_busy_timeout(db, DB_BUSY_TIMEOUT_MS);
 	if (db_exec(db, "PRAGMA foreign_keys = ON") ||
 	    db_exec(db, "PRAGMA secure_delete = ON"))
 		return -1;

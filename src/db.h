@@ -57,12 +57,19 @@ int db_step(sqlite3 *db, sqlite3_stmt *st);
 /* Reports a failed sqlite3 call on db: "database error: ...". */
 int db_fail(sqlite3 *db);
 
+/* How long a statement waits for another connection's lock. */
+#define DB_BUSY_TIMEOUT_MS 10000
+
 /* BEGIN IMMEDIATE: takes the write lock up front (waits busy_timeout). */
 int db_begin(sqlite3 *db);
 int db_commit(sqlite3 *db);
 /* Rolls back if a transaction is open; never prints on success. */
 void db_rollback(sqlite3 *db);
-/* Checkpoints and truncates the WAL so deleted content leaves the files. */
+/*
+ * Checkpoints and truncates the WAL so deleted content leaves the files.
+ * Returns 0, 1 when another connection's reader prevents it now (nothing
+ * printed: the next truncation does it), or -1.
+ */
 int db_checkpoint_truncate(sqlite3 *db);
 /* Returns a malloc'd copy of a column's text, or NULL for SQL NULL. */
 char *db_column_strdup(sqlite3_stmt *st, int col);

@@ -203,6 +203,18 @@ static void emit_event(const struct job *j)
 	cJSON_Delete(o);
 }
 
+/* The one message for a request left queued for another's hold. */
+static void left_for_hold(const char *request_id, const char *held_by,
+			  void *ctx)
+{
+	struct engine *e = ctx;
+
+	e->res->held_skipped++;
+	if (!e->opts->single)
+		warning("request '%s' left queued: request '%s' of the same "
+			"subject is on legal hold", request_id, held_by);
+}
+
 /*
  * A hold protects the person, not only the request it was put on: a job
  * whose subject (resolved now, for a request by device id) has a held
@@ -220,10 +232,7 @@ static int check_hold(struct engine *e, struct job *j)
 	} else if (held.len) {
 		j->state = J_HELD;
 		j->held_by = buf_detach(&held, NULL);
-		if (!e->opts->single)
-			warning("request '%s' left queued: request '%s' of the "
-				"same subject is on legal hold",
-				j->q.request_id, j->held_by);
+		left_for_hold(j->q.request_id, j->held_by, e);
 	}
 	buf_release(&held);
 	return ret;
@@ -554,13 +563,9 @@ static int start(struct engine *e)
 		e->res->total = 1;
 	} else if (!o->dry_run &&
 		   queue_claim_all(e->db, o->limit, &e->res->total,
-				   &e->res->held_skipped)) {
+				   left_for_hold, e)) {
 		return -1;
 	}
-	if (e->res->held_skipped)
-		warning("%ld request%s left queued: their subject has a "
-			"request on legal hold", e->res->held_skipped,
-			e->res->held_skipped == 1 ? "" : "s");
 	return load_window(e);
 }
 
@@ -648,8 +653,10 @@ int engine_run(const struct config *cfg, sqlite3 *db,
 		exec_progress(&e->x, 1);
 		fputc('\n', stderr);
 	}
-	if (!opts->dry_run && db_checkpoint_truncate(db))
-		warning("the database WAL was not truncated; run again");
+	if (!opts->dry_run && db_checkpoint_truncate(db) > 0)
+		warning("another command is reading the database: its WAL, "
+			"which may still hold removed emails, is truncated by "
+			"the next run");
 	res->status = stop_status(e->x.stop);
 out:
 	memset(&st, 0, sizeof(st));

@@ -646,6 +646,16 @@ int plan_job(struct job *j, const struct fleet *f, sqlite3 *db,
 
 	if (plan_scope(j, cfg))
 		return 0;
+	/*
+	 * Without an identity there is nothing to look for, and "not found"
+	 * would be a claim nobody checked (the row was changed outside).
+	 */
+	if (!j->q.subject_email && !j->q.subject_customer && !j->q.device_id) {
+		job_fail(j, "no_identity", "the request names no email, "
+			 "customer or device (its queue row was changed outside "
+			 "erasectl)");
+		return 0;
+	}
 	if (plan_subject(j, f, key))
 		return -1;
 	memset(&pl, 0, sizeof(pl));

@@ -677,7 +677,8 @@ int queue_store_recorded(sqlite3 *db, const struct queue_request *r,
 		       "?5, received_at = COALESCE(?6, received_at), status = "
 		       "?7, outcome = NULL, last_error = ?8, completed_at = "
 		       "CASE WHEN ?7 = 'rejected' THEN " NOW_SQL " END, "
-		       "updated_at = " NOW_SQL " WHERE request_id = ?1"))
+		       "product = ?9, source = ?10, updated_at = " NOW_SQL
+		       " WHERE request_id = ?1"))
 		return -1;
 	db_bind_text(st, 1, r->request_id);
 	db_bind_text(st, 2, rejected ? NULL : r->subject_email);
@@ -687,6 +688,8 @@ int queue_store_recorded(sqlite3 *db, const struct queue_request *r,
 	db_bind_text(st, 6, r->received_at);
 	db_bind_text(st, 7, queue_status_name(r->status));
 	db_bind_text(st, 8, reason);
+	db_bind_text(st, 9, r->product);
+	db_bind_text(st, 10, r->source);
 	ret = db_step(db, st);
 	sqlite3_finalize(st);
 	return ret;
@@ -718,18 +721,22 @@ static int end_maybe(sqlite3 *db, int own, int ret)
 	"subject_ref IS NOT NULL AND EXISTS (SELECT 1 FROM erasure_queue h " \
 	"WHERE h.subject_ref = q.subject_ref AND h.status = 'held')"
 
-int queue_claim_all(sqlite3 *db, long limit, long *count, long *held_skipped)
+int queue_claim_all(sqlite3 *db, long limit, long *count,
+		    queue_held_fn on_held, void *ctx)
 {
 	sqlite3_stmt *st = NULL, *held = NULL;
-	int own, ret = -1;
+	int own, rc, ret = -1;
 
-	*count = *held_skipped = 0;
+	*count = 0;
 	if (begin_maybe(db, &own))
 		return -1;
 	if (db_exec(db, "UPDATE erasure_queue SET status = 'pending', "
 		    "updated_at = " NOW_SQL " WHERE status = 'running'") ||
-	    db_prepare(db, &held, "SELECT count(*) FROM erasure_queue q "
-		       "WHERE " CLAIMABLE_SQL " AND " SUBJECT_HELD_SQL) ||
+	    db_prepare(db, &held, "SELECT q.request_id, (SELECT min(h."
+		       "request_id) FROM erasure_queue h WHERE h.subject_ref "
+		       "= q.subject_ref AND h.status = 'held') FROM "
+		       "erasure_queue q WHERE " CLAIMABLE_SQL " AND "
+		       SUBJECT_HELD_SQL " ORDER BY q.received_at, q.request_id") ||
 	    db_prepare(db, &st, "UPDATE erasure_queue SET status = "
 		       "'running', attempts = attempts + 1, updated_at = "
 		       NOW_SQL " WHERE request_id IN (SELECT request_id "
@@ -737,11 +744,13 @@ int queue_claim_all(sqlite3 *db, long limit, long *count, long *held_skipped)
 		       SUBJECT_HELD_SQL ") "
 		       "ORDER BY received_at, request_id LIMIT ?1)"))
 		goto out;
-	if (sqlite3_step(held) != SQLITE_ROW) {
+	while ((rc = sqlite3_step(held)) == SQLITE_ROW)
+		on_held((const char *)sqlite3_column_text(held, 0),
+			(const char *)sqlite3_column_text(held, 1), ctx);
+	if (rc != SQLITE_DONE) {
 		db_fail(db);
 		goto out;
 	}
-	*held_skipped = sqlite3_column_int64(held, 0);
 	sqlite3_bind_int64(st, 1, limit > 0 ? limit : -1);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		db_fail(db);

@@ -198,11 +198,14 @@ int queue_store_recorded(sqlite3 *db, const struct queue_request *r,
  * of this claim are running. Not claimed: rows whose subject_ref has a
  * held request (a hold protects the person, not only one request), and
  * rows with an identity but no subject_ref yet (upstream rows intake has
- * not recorded). *count gets the number claimed, *held_skipped the rows
- * left for a hold. Runs in the caller's transaction if one is open, else
- * in its own.
+ * not recorded). *count gets the number claimed; on_held is called for
+ * each row left for a hold, with the held request's id. Runs in the
+ * caller's transaction if one is open, else in its own.
  */
-int queue_claim_all(sqlite3 *db, long limit, long *count, long *held_skipped);
+typedef void (*queue_held_fn)(const char *request_id, const char *held_by,
+			      void *ctx);
+int queue_claim_all(sqlite3 *db, long limit, long *count,
+		    queue_held_fn on_held, void *ctx);
 
 /* The number of rows queue_claim_all would claim without a limit. */
 int queue_count_claimable(sqlite3 *db, long *count);

@@ -18,6 +18,9 @@
 
 /* A received date may run this far ahead of our clock (time zones). */
 #define FUTURE_SLACK (24 * 3600)
+/* Bytes of free text a request may carry. */
+#define PRODUCT_MAX 128
+#define SOURCE_MAX 256
 
 static int has_personal_data(const char *s)
 {
@@ -263,6 +266,22 @@ static int check_free_text(const char *name, const char *s, size_t max,
 	return -1;
 }
 
+/*
+ * A rejected row keeps no free text that failed its check: it may be the
+ * very email the check refused.
+ */
+static void drop_bad_text(struct queue_request *r)
+{
+	if (r->source && intake_check_text(r->source, SOURCE_MAX)) {
+		free(r->source);
+		r->source = NULL;
+	}
+	if (r->product && intake_check_text(r->product, PRODUCT_MAX)) {
+		free(r->product);
+		r->product = NULL;
+	}
+}
+
 int intake_validate(struct queue_request *r, const struct intake_rules *rules,
 		    int *generated_id, struct buf *why)
 {
@@ -293,8 +312,8 @@ int intake_validate(struct queue_request *r, const struct intake_rules *rules,
 		*generated_id = 1;
 	}
 	if (check_received(r, rules, why) ||
-	    check_free_text("product", r->product, 128, why) ||
-	    check_free_text("source", r->source, 256, why))
+	    check_free_text("product", r->product, PRODUCT_MAX, why) ||
+	    check_free_text("source", r->source, SOURCE_MAX, why))
 		return -1;
 	if (r->product && rules->products && rules->products->n &&
 	    !strvec_contains(rules->products, r->product)) {
@@ -351,6 +370,7 @@ static int record_upstream(sqlite3 *db, struct queue_request *r,
 		free(r->subject_ref);
 		r->subject_ref = NULL;
 		keep_a_ref(r, rules, &inserted_ref);
+		drop_bad_text(r);
 		ret = queue_store_recorded(db, r, "invalid request id");
 		goto out;
 	}
@@ -365,6 +385,7 @@ static int record_upstream(sqlite3 *db, struct queue_request *r,
 		warning("upstream request '%s' rejected: %s", r->request_id,
 			why.buf);
 		keep_a_ref(r, rules, &inserted_ref);
+		drop_bad_text(r);
 	}
 	r->status = bad ? Q_REJECTED : initial;
 	if (queue_store_recorded(db, r, bad ? why.buf : NULL) ||

@@ -115,3 +115,30 @@ init_db() {
 
 # Fake cloud helpers live in tests/lib-fake.sh.
 if [ -f "$ROOT/tests/lib-fake.sh" ]; then . "$ROOT/tests/lib-fake.sh"; fi
+
+# ledger_append REQUEST_ID EVENT DETAIL [TARGET_ID]: appends an entry with a
+# valid chain hash (per src/ledger.h), as someone with write access to the
+# database and the documented format could; prints its seq.
+ledger_append() {
+	"${PYTHON:-python3}" - "$DB" "$@" <<'PY'
+import datetime, hashlib, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+rid, event, detail = sys.argv[2:5]
+target = sys.argv[5] if len(sys.argv) > 5 else rid
+seq, prev, ts = db.execute(
+    "SELECT seq, hash, ts FROM ledger ORDER BY seq DESC LIMIT 1").fetchone()
+ref = (db.execute("SELECT subject_ref FROM ledger WHERE request_id = ? "
+                  "ORDER BY seq LIMIT 1", (rid,)).fetchone() or [""])[0]
+row = [seq + 1, ts, rid, ref, event, "request", target, "", "", 0, "",
+       detail, "tester"]
+enc = b"".join(str(len(str(f).encode())).encode() + b":" + str(f).encode()
+               + b"," for f in row)
+h = hashlib.sha256(prev.encode() + enc).hexdigest()
+db.execute("INSERT INTO ledger (seq, ts, request_id, subject_ref, event, "
+           "target_kind, target_id, method, path, status, body_sha256, "
+           "detail, operator, prev_hash, hash) VALUES "
+           "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", row + [prev, h])
+db.commit()
+print(seq + 1)
+PY
+}

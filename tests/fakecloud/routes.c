@@ -894,10 +894,95 @@ static void token_info(struct fleet *f, struct reply *out)
 	reply_json(out, 200, o);
 }
 
+/*
+ * The API-user scope each route needs, as the description's "permission"
+ * states it (api-service.json); where it states none for a call that
+ * reads or changes customer data (device config), the least favourable
+ * reading: the matching configuration scope. NULL: none needed.
+ */
+static const char *scope_for(const struct api_req *r)
+{
+	const char *m = r->method, *what;
+	int get = !strcmp(m, "GET"), del = !strcmp(m, "DELETE");
+	int put = !strcmp(m, "PUT"), post = !strcmp(m, "POST");
+	size_t n = r->nseg, b = 2;
+
+	if (n >= 1 && !strcmp(r->seg[0], "access_tokens"))
+		return NULL;
+	if (n >= 1 && !strcmp(r->seg[0], "ledgers"))
+		b = 0;
+	else if (n >= 1 && !strcmp(r->seg[0], "diagnostics"))
+		return "devices.diagnostics:get";
+	else if (n >= 1 && !strcmp(r->seg[0], "devices"))
+		return post ? "devices.function:call" : "devices:get";
+	else if (n == 2)
+		return "products:get";
+	else if (n < 3)
+		return NULL;
+	what = r->seg[b];
+	n -= b;
+	if (!strcmp(what, "customers"))
+		return n == 1 ? "customers:list" : "customers:remove";
+	if (!strcmp(what, "devices")) {
+		if (n == 1)
+			return "devices:list";
+		if (n == 3 && !strcmp(r->seg[b + 2], "owner"))
+			return "devices:release";
+		if (n == 3)
+			return "devices.function:call";
+		return get ? "devices:get" : put ? "devices:update" :
+			"devices:remove";
+	}
+	if (!strcmp(what, "sims"))
+		return n == 1 ? "sims:list" : get ? "sims:get" :
+			put ? "sims:update" : "sims:remove";
+	if (!strcmp(what, "ledgers")) {
+		if (n <= 2)
+			return n == 1 ? "ledger.definitions:list" :
+				"ledger.definitions:get";
+		if (n >= 5)
+			return "ledger.instances.versions:list";
+		return n == 3 ? "ledger.instances:list" : get ?
+			"ledger.instances:get" : del ? "ledger.instances:remove" :
+			"ledger.instances:set";
+	}
+	if (!strcmp(what, "config"))
+		return get ? "configuration:get" : "configuration:update";
+	if (!strcmp(what, "locations"))
+		return "locations:get";
+	if (!strcmp(what, "diagnostics"))
+		return "devices.diagnostics:get";
+	if (!strcmp(what, "integrations") || !strcmp(what, "webhooks"))
+		return n == 1 ? "integrations:list" : "integrations:get";
+	return NULL;
+}
+
+/*
+ * A fixture's token_scopes limit the token as an API user's scopes do; an
+ * empty list is a person's token, which lists none and may do anything.
+ */
+static int scope_refused(const struct fleet *f, const struct api_req *r)
+{
+	const char *need = scope_for(r);
+	const cJSON *s;
+
+	if (!need || cJSON_GetArraySize(f->token_scopes) == 0)
+		return 0;
+	cJSON_ArrayForEach(s, f->token_scopes)
+		if (cJSON_IsString(s) && !strcmp(s->valuestring, need))
+			return 0;
+	return 1;
+}
+
 static void route(struct fleet *f, const struct api_req *r, struct reply *out)
 {
 	const char *m = r->method;
 	struct device *d;
+
+	if (scope_refused(f, r)) {
+		reply_error(out, 403, "Permission Denied");
+		return;
+	}
 
 	if (r->nseg == 2 && !strcmp(r->seg[0], "access_tokens") &&
 	    !strcmp(r->seg[1], "current") && !strcmp(m, "GET")) {

@@ -13,7 +13,7 @@ j["token_scopes"] = json.loads(sys.argv[3])
 json.dump(j, open(sys.argv[2], "w"))
 PY
 }
-NEED='["customers:list","customers:remove","devices:list","devices:get","devices:update","devices:release"]'
+NEED='["products:get","customers:list","customers:remove","devices:list","devices:get","devices:update","devices:release"]'
 scoped_fleet "$T/exact.json" "$NEED"
 fake_start "$T/exact.json"
 write_config "$FAKE_URL" "[products]" "ids = 1001"
@@ -21,7 +21,7 @@ init_db
 printf 'request_id,email\nR-1,alice@example.com\n' > "$T/req.csv"
 ec enqueue "$T/req.csv"
 ec run
-expect_rc 0 "run (ledger entries to check)"
+expect_rc 0 "run with exactly the scopes doctor asks for (the fake enforces them)"
 chmod 600 "$T/erasectl.key"
 
 ec doctor
@@ -34,7 +34,7 @@ assert_grep "integrity_check" "$T/out" '^ok: database .* passes integrity_check'
 assert_grep "ledger chain" "$T/out" '^ok: ledger hash chain verifies \([0-9]+ entries\)'
 assert_grep "TLS works" "$T/out" "^ok: TLS to '$FAKE_URL' works and the token is accepted"
 assert_grep "token does not expire" "$T/out" '^ok: the token does not expire'
-assert_grep "exact scopes" "$T/out" '^ok: the token has exactly the scopes erasure needs \(6\)'
+assert_grep "exact scopes" "$T/out" '^ok: the token has exactly the scopes erasure needs \(7\)'
 assert_grep "summary line" "$T/out" '^0 error\(s\), 1 warning\(s\)$'
 assert_grep "uncheckpointed entries warned" "$T/out" '^warning: [0-9]+ ledger entries are not covered by a checkpoint yet — run .erasectl checkpoint.'
 ec checkpoint -o "$T/cp.json"
@@ -47,8 +47,25 @@ printf '[policy]\ndevice_action = remove\nsim_action = release\n' >> "$T/erasect
 ec doctor
 expect_rc 4 "missing scopes: exit 4"
 assert_grep "missing scopes named with the fix" "$T/out" \
-	'^error: the token lacks scopes erasure needs: devices:remove, sims:remove — create an API user'
+	'^error: the token lacks scopes erasure needs: devices:remove, sims:get, sims:remove — create an API user'
 assert_grep "unneeded scope warned" "$T/out" '^warning: the token has scopes erasure does not need: devices:release'
+
+# Without products:get (the first round's list) the preflight is refused:
+# exit 4 before anything changes, and doctor names the scope.
+scoped_fleet "$T/old.json" '["customers:list","customers:remove","devices:list","devices:get","devices:update","devices:release"]'
+fake_start "$T/old.json"
+write_config "$FAKE_URL" "[products]" "ids = 1001"
+printf 'request_id,email\nR-2,bob@example.com\n' > "$T/req2.csv"
+ec enqueue "$T/req2.csv"
+fake_reset_log
+ec run
+expect_rc 4 "run without products:get: exit 4"
+fake_requests > "$T/old-req.json"
+assert_eq "nothing was changed" 0 \
+	"$(fake_json "$T/old-req.json" "len([r for r in j if r['method'] != 'GET'])")"
+ec doctor
+expect_rc 4 "doctor: exit 4"
+assert_grep "doctor names products:get" "$T/out" '^error: the token lacks scopes erasure needs: products:get'
 
 # The fake cloud's default token has more scopes than needed.
 fake_start fleet

@@ -499,6 +499,26 @@ static void ledger_event(void **state)
 	sqlite3_finalize(st);
 }
 
+/* queue_claim_all's on_held: counts the rows left for a hold. */
+static void count_held(const char *request_id, const char *held_by,
+		       void *ctx)
+{
+	long *n = ctx;
+
+	assert_non_null(request_id);
+	assert_non_null(held_by);
+	(*n)++;
+}
+
+static long claim_all(struct fixture *f, long limit, long *n)
+{
+	long held = 0;
+
+	assert_int_equal(queue_claim_all(f->db, limit, n, count_held, &held),
+			 0);
+	return held;
+}
+
 static void claim(void **state)
 {
 	struct fixture *f = *state;
@@ -518,7 +538,7 @@ static void claim(void **state)
 	queue_list_init(&l);
 	assert_int_equal(queue_count_claimable(f->db, &n), 0);
 	assert_int_equal(n, 3);
-	assert_int_equal(queue_claim_all(f->db, 2, &n, &held), 0);
+	held = claim_all(f, 2, &n);
 	assert_int_equal(n, 2);
 	assert_int_equal(held, 0);
 	/* The stale running row went back to pending, beyond the limit. */
@@ -543,7 +563,7 @@ static void claim(void **state)
 	assert_int_equal(queue_next_window(f->db, 0, NULL, NULL, 10, &l), 0);
 	assert_int_equal(l.n, 3);
 	queue_list_release(&l);
-	assert_int_equal(queue_claim_all(f->db, 0, &n, &held), 0);
+	held = claim_all(f, 0, &n);
 	assert_int_equal(n, 3);
 	assert_int_equal(fixture_count(f, "SELECT count(*) FROM erasure_queue "
 				       "WHERE status = 'running'"), 3);
@@ -561,11 +581,11 @@ static void claim(void **state)
 	fixture_exec(f, "INSERT INTO erasure_queue (request_id, device_id, "
 		     "received_at) VALUES ('v', '0123456789abcdef01234567', "
 		     "'2026-11-04')");
-	assert_int_equal(queue_claim_all(f->db, 0, &n, &held), 0);
+	held = claim_all(f, 0, &n);
 	assert_int_equal(n, 1);
 	/* In the caller's transaction when one is open. */
 	assert_int_equal(db_begin(f->db), 0);
-	assert_int_equal(queue_claim_all(f->db, 0, &n, &held), 0);
+	held = claim_all(f, 0, &n);
 	assert_int_equal(sqlite3_get_autocommit(f->db), 0);
 	db_rollback(f->db);
 }
@@ -593,10 +613,10 @@ static void claim_skips_held_subject(void **state)
 	assert_string_equal(l.v[0].request_id, "o1");
 	queue_list_release(&l);
 	/* The limit counts claimed rows only; held_skipped all of them. */
-	assert_int_equal(queue_claim_all(f->db, 1, &n, &held), 0);
+	held = claim_all(f, 1, &n);
 	assert_int_equal(n, 1);
 	assert_int_equal(held, 2);
-	assert_int_equal(queue_claim_all(f->db, 0, &n, &held), 0);
+	held = claim_all(f, 0, &n);
 	assert_int_equal(n, 2);
 	assert_int_equal(held, 2);
 	assert_int_equal(fixture_count(f, "SELECT count(*) FROM erasure_queue "
@@ -623,7 +643,7 @@ static void claim_skips_held_subject(void **state)
 		     "request_id = 'h1'");
 	fixture_exec(f, "UPDATE erasure_queue SET status = 'done', outcome = "
 		     "'erased' WHERE status = 'running'");
-	assert_int_equal(queue_claim_all(f->db, 0, &n, &held), 0);
+	held = claim_all(f, 0, &n);
 	assert_int_equal(n, 3);
 	assert_int_equal(held, 0);
 }
