@@ -321,6 +321,14 @@ static void needed_scopes(const struct config *cfg, struct strvec *out)
 		strvec_push(out, "ledger.instances:get");
 		strvec_push(out, "ledger.instances:remove");
 	}
+	/* The description states none for GetDeviceConfig: the least
+	 * favourable reading is that reading needs configuration:get. */
+	if (cfg->reset_device_config) {
+		strvec_push(out, "configuration:get");
+		strvec_push(out, "configuration:update");
+	}
+	if (cfg->device_function)
+		strvec_push(out, "devices.function:call");
 }
 
 static void join(struct buf *out, const struct strvec *sv)

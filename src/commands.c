@@ -48,6 +48,10 @@ const struct command cmd_table[] = {
 	{ "checkpoint", cmd_checkpoint, CMD_DB,
 	  "write a (signed) ledger checkpoint", cmd_checkpoint_opts,
 	  OPERANDS_NONE, "output:FILE;sign-key:FILE" },
+	{ "residual", cmd_residual, CMD_DB_RO,
+	  "device ids and time windows of what requests left, for the "
+	  "processor", cmd_residual_opts, OPERANDS_REQUESTS,
+	  "format:csv json" },
 	{ "metrics", cmd_metrics, CMD_DB_RO,
 	  "monitoring figures (Prometheus, OpenMetrics)", cmd_metrics_opts,
 	  OPERANDS_NONE, "output:FILE" },

@@ -129,6 +129,7 @@ extern const struct option cmd_status_opts[];
 extern const struct option cmd_verify_opts[];
 extern const struct option cmd_completion_opts[];
 extern const struct option cmd_metrics_opts[];
+extern const struct option cmd_residual_opts[];
 
 int cmd_init(int argc, char **argv, struct app *app);
 int cmd_enqueue(int argc, char **argv, struct app *app);
@@ -146,5 +147,6 @@ int cmd_checkpoint(int argc, char **argv, struct app *app);
 int cmd_doctor(int argc, char **argv, struct app *app);
 int cmd_completion(int argc, char **argv, struct app *app);
 int cmd_metrics(int argc, char **argv, struct app *app);
+int cmd_residual(int argc, char **argv, struct app *app);
 
 #endif

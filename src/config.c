@@ -13,6 +13,8 @@
 
 #include <curl/curl.h>
 
+#include "coverage.h"
+#include "intake.h"
 #include "log.h"
 #include "util.h"
 #include "banned.h"
@@ -31,6 +33,10 @@ static const struct key_def keys[] = {
 	{ "policy", "clear_device_fields" },
 	{ "policy", "device_ledgers" },
 	{ "policy", "sim_action" },  { "policy", "deadline_days" },
+	{ "policy", "reset_device_config" },
+	{ "policy", "device_function" },
+	{ "policy", "device_function_arg" },
+	{ "policy", "residual_stores" },
 	{ "store", "db" },	     { "store", "hmac_key_file" },
 };
 
@@ -50,6 +56,8 @@ void config_init(struct config *c)
 	strvec_init(&c->device_ledgers);
 	c->sim_action = SIM_NONE;
 	c->deadline_days = 0;
+	strvec_init(&c->residual_stores);
+	strvec_split_list(&c->residual_stores, COVERAGE_RESIDUAL_DEFAULT);
 	c->db = xstrdup("erasectl.db");
 	c->hmac_key_file = xstrdup("erasectl.key");
 }
@@ -64,6 +72,9 @@ void config_release(struct config *c)
 	strvec_clear(&c->products);
 	strvec_clear(&c->clear_fields);
 	strvec_clear(&c->device_ledgers);
+	free(c->device_function);
+	free(c->device_function_arg);
+	strvec_clear(&c->residual_stores);
 	free(c->db);
 	free(c->hmac_key_file);
 	memset(c, 0, sizeof(*c));
@@ -80,6 +91,16 @@ static int bad_value(const char *origin, const char *key, const char *v,
 {
 	return error("%s: invalid value '%s' for '%s' (expected %s)", origin, v,
 		     key, want);
+}
+
+/* Particle function names: up to 64 of these characters. */
+static int function_name_ok(const char *v)
+{
+	size_t n = strlen(v);
+
+	return n >= 1 && n <= 64 &&
+	       strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		      "0123456789_-") == n;
 }
 
 static const struct key_def *find_key(const char *section, const char *key)
@@ -182,6 +203,37 @@ int config_set(struct config *c, const char *section, const char *key,
 			return bad_value(origin, key, v, "days, 1..3650");
 		} else {
 			c->deadline_days = n;
+		}
+	} else if (!strcmp(key, "reset_device_config")) {
+		if (strcmp(v, "yes") && strcmp(v, "no"))
+			return bad_value(origin, key, v, "yes or no");
+		c->reset_device_config = !strcmp(v, "yes");
+	} else if (!strcmp(key, "device_function")) {
+		if (*v && !function_name_ok(v))
+			return bad_value(origin, key, v, "a function name: 1 to "
+					 "64 letters, digits, '_' or '-'");
+		set_str(&c->device_function, v);
+	} else if (!strcmp(key, "device_function_arg")) {
+		const char *bad = intake_check_text(v, 63);
+
+		/* Printed into the ledger's request body hash only. */
+		if (bad)
+			return error("%s: device_function_arg %s (at most 63 "
+				     "bytes, the documented limit)", origin,
+				     bad);
+		set_str(&c->device_function_arg, v);
+	} else if (!strcmp(key, "residual_stores")) {
+		size_t i;
+		int st;
+
+		strvec_clear(&c->residual_stores);
+		strvec_split_list(&c->residual_stores, v);
+		for (i = 0; i < c->residual_stores.n; i++) {
+			st = coverage_store_parse(c->residual_stores.v[i]);
+			if (st < 0 || !coverage_residual_kind((enum store)st))
+				return bad_value(origin, key,
+						 c->residual_stores.v[i],
+						 COVERAGE_RESIDUAL_DEFAULT);
 		}
 	} else if (!strcmp(key, "db")) {
 		if (!*v)

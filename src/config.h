@@ -34,6 +34,10 @@ struct config {
 	struct strvec device_ledgers;
 	enum sim_action sim_action;
 	long deadline_days;	/* 0 = one calendar month (Art. 12(3)) */
+	int reset_device_config;
+	char *device_function;	/* a wipe function the firmware exposes */
+	char *device_function_arg;
+	struct strvec residual_stores;	/* coverage_residual_kind() names */
 	/* [store] */
 	char *db;
 	char *hmac_key_file;

@@ -44,6 +44,7 @@ int db_prepare(sqlite3 *db, sqlite3_stmt **st, const char *sql);
 enum db_stmt_slot {
 	DB_STMT_LEDGER_HEAD,
 	DB_STMT_LEDGER_INSERT,
+	DB_STMT_COVERAGE,
 	DB_NSTMT,
 };
 sqlite3_stmt *db_kept(sqlite3 *db, enum db_stmt_slot slot, const char *sql);

@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "api.h"
+#include "coverage.h"
 #include "db.h"
 #include "digest.h"
 #include "escape.h"
@@ -262,6 +263,37 @@ static void settle_jobs(struct engine *e)
 	}
 }
 
+/*
+ * The coverage matrix of a finished job, from its ledger entries (all
+ * attempts), as "coverage" entries; a store the policy asked for that is
+ * left makes the outcome erased_with_residue.
+ */
+static int write_coverage(struct engine *e, struct job *j)
+{
+	struct coverage cov;
+	struct buf detail = BUF_INIT;
+	int s, ret = 0;
+
+	coverage_init(&cov);
+	if (coverage_derive(e->db, &e->cfg, j->q.request_id, &cov)) {
+		ret = -1;
+		goto out;
+	}
+	for (s = 0; !ret && s < STORE_N; s++) {
+		buf_reset(&detail);
+		coverage_detail(&cov, (enum store)s, &detail);
+		ret = exec_ledger(e->db, j, LEDGER_EV_COVERAGE, "store",
+				  coverage_store_name((enum store)s), NULL,
+				  NULL, 0, NULL, detail.buf);
+	}
+	if (coverage_has_residue(&cov) && !strcmp(j->outcome, "erased"))
+		j->outcome = "erased_with_residue";
+out:
+	buf_release(&detail);
+	coverage_release(&cov);
+	return ret;
+}
+
 /* Records every request's end: ledger and queue in one transaction. */
 static int finish_jobs(struct engine *e)
 {
@@ -282,6 +314,10 @@ static int finish_jobs(struct engine *e)
 					     NULL))
 				ret = -1;
 			continue;
+		}
+		if (done && write_coverage(e, j)) {
+			ret = -1;
+			break;
 		}
 		if (exec_ledger(e->db, j, done ? LEDGER_EV_DONE :
 				LEDGER_EV_FAILED, "request", j->q.request_id,

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "coverage.h"
 #include "db.h"
 #include "intake.h"
 #include "ledger.h"
@@ -14,6 +15,8 @@ void evidence_init(struct evidence *ev)
 {
 	memset(ev, 0, sizeof(*ev));
 	ev->status = Q_PENDING;
+	memset(ev->coverage, -1, sizeof(ev->coverage));
+	memset(ev->attempt_coverage, -1, sizeof(ev->attempt_coverage));
 }
 
 static void copy(char *dst, size_t n, const char *src)
@@ -24,11 +27,24 @@ static void copy(char *dst, size_t n, const char *src)
 /* A new attempt starts: its verification so far is empty. */
 static void attempt(struct evidence *ev)
 {
-	ev->verified = ev->bad_verify = 0;
+	ev->verified = ev->bad_verify = ev->residual_verify = 0;
+	memset(ev->attempt_coverage, -1, sizeof(ev->attempt_coverage));
+}
+
+static void coverage_entry(struct evidence *ev, const char *store,
+			   const char *detail)
+{
+	enum coverage_result r;
+	const char *reason;
+	int s = store ? coverage_store_parse(store) : -1;
+
+	if (s >= 0 && !coverage_parse_detail(detail, &r, &reason))
+		ev->attempt_coverage[s] = (signed char)r;
 }
 
 void evidence_step(struct evidence *ev, int64_t seq, const char *event,
-		   const char *detail, const char *ts, const char *op)
+		   const char *target, const char *detail, const char *ts,
+		   const char *op)
 {
 	if (!ev->recorded)
 		ev->first_seq = seq;
@@ -64,22 +80,33 @@ void evidence_step(struct evidence *ev, int64_t seq, const char *event,
 		ev->status = Q_RUNNING;
 		if (detail && !strcmp(detail, "ok"))
 			ev->verified++;
+		else if (detail && !strcmp(detail, "residual"))
+			ev->residual_verify++;
 		else
 			ev->bad_verify++;
+	} else if (!strcmp(event, LEDGER_EV_COVERAGE)) {
+		if (ev->status != Q_RUNNING)
+			attempt(ev);
+		ev->status = Q_RUNNING;
+		coverage_entry(ev, target, detail);
 	} else if (!strcmp(event, LEDGER_EV_FAILED)) {
 		ev->status = Q_FAILED;
 		attempt(ev);
 	} else if (!strcmp(event, LEDGER_EV_DONE)) {
 		int erased = detail && strcmp(detail, "not_found");
+		int residue = detail && !strcmp(detail, "erased_with_residue");
 
 		if (ev->status != Q_RUNNING)
 			attempt(ev);
-		if (ev->bad_verify || (erased && !ev->verified)) {
+		if (ev->bad_verify || (erased && !ev->verified) ||
+		    (ev->residual_verify && !residue)) {
 			ev->unproven_done = 1;
 			ev->status = Q_RUNNING;
 		} else {
 			ev->status = Q_DONE;
 			ev->unproven_done = 0;
+			memcpy(ev->coverage, ev->attempt_coverage,
+			       sizeof(ev->coverage));
 			copy(ev->outcome, sizeof(ev->outcome), detail);
 			copy(ev->completed_at, sizeof(ev->completed_at), ts);
 		}
@@ -94,8 +121,9 @@ int evidence_of(sqlite3 *db, const char *request_id, struct evidence *ev)
 	int rc;
 
 	evidence_init(ev);
-	if (db_prepare(db, &st, "SELECT seq, event, detail, ts, operator "
-		       "FROM ledger WHERE request_id = ?1 ORDER BY seq"))
+	if (db_prepare(db, &st, "SELECT seq, event, target_id, detail, ts, "
+		       "operator FROM ledger WHERE request_id = ?1 ORDER BY "
+		       "seq"))
 		return -1;
 	db_bind_text(st, 1, request_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -103,7 +131,8 @@ int evidence_of(sqlite3 *db, const char *request_id, struct evidence *ev)
 			      (const char *)sqlite3_column_text(st, 1),
 			      (const char *)sqlite3_column_text(st, 2),
 			      (const char *)sqlite3_column_text(st, 3),
-			      (const char *)sqlite3_column_text(st, 4));
+			      (const char *)sqlite3_column_text(st, 4),
+			      (const char *)sqlite3_column_text(st, 5));
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return db_fail(db);
@@ -137,6 +166,7 @@ void evidence_set_entry(void *ctx, sqlite3_stmt *row)
 	/* LEDGER_COLUMNS: seq, ts, request_id, subject_ref, event, ... */
 	evidence_step(ev, sqlite3_column_int64(row, 0),
 		      (const char *)sqlite3_column_text(row, 4),
+		      (const char *)sqlite3_column_text(row, 6),
 		      (const char *)sqlite3_column_text(row, 11),
 		      (const char *)sqlite3_column_text(row, 1),
 		      (const char *)sqlite3_column_text(row, 12));

@@ -9,18 +9,21 @@
  *
  * The replay: enqueued -> pending (awaiting_approval when the entry after
  * it is "awaiting_approval"); approved -> pending; denied, rejected ->
- * rejected; hold -> held; release -> pending; plan, result, verify ->
- * running (an attempt); failed -> failed; done -> done. A done entry is
- * proven when the attempt it ends (its entries after the last "failed")
- * holds no verify entry other than "ok" and, for an erasure, at least
- * one: only then is the request done in the evidence; an unproven done
- * entry leaves it as the attempt left it (running).
+ * rejected; hold -> held; release -> pending; plan, result, verify,
+ * coverage -> running (an attempt); failed -> failed; done -> done. A done
+ * entry is proven when the attempt it ends (its entries after the last
+ * "failed") holds no verify entry other than "ok" (or "residual", for a
+ * done "erased_with_residue" only) and, for an erasure, at least one ok:
+ * only then is the request done in the evidence, with the stores its
+ * coverage entries leave residual; an unproven done entry leaves it as
+ * the attempt left it (running).
  */
 #include <stdint.h>
 
 #include <sqlite3.h>
 
 #include "buf.h"
+#include "coverage.h"
 #include "map.h"
 #include "queue.h"
 
@@ -35,14 +38,18 @@ struct evidence {
 	char approved_by[64], approved_at[32];
 	char decided_by[64];		/* who denied it */
 	long reappeared;		/* sweep found the subject again */
+	/* Of the proven done: enum coverage_result per store, -1 none. */
+	signed char coverage[STORE_N];
 	/* The attempt being replayed. */
-	int verified, bad_verify;
+	int verified, bad_verify, residual_verify;
+	signed char attempt_coverage[STORE_N];
 };
 
 void evidence_init(struct evidence *ev);
 /* Replays one entry (in seq order). */
 void evidence_step(struct evidence *ev, int64_t seq, const char *event,
-		   const char *detail, const char *ts, const char *op);
+		   const char *target, const char *detail, const char *ts,
+		   const char *op);
 
 /* The evidence of one request. Returns 0, or -1 on a database error. */
 int evidence_of(sqlite3 *db, const char *request_id, struct evidence *ev);

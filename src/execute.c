@@ -356,9 +356,43 @@ static int retry_with_neutral_name(struct exec *x, struct job *j,
 	return 1;
 }
 
-static const char *action_outcome(const struct action *a,
+/*
+ * A device function's answer: 404 (offline, or a function the device does
+ * not expose: the API answers both alike) or 400 (not exposed) is
+ * "unavailable"; a negative return value is the firmware refusing.
+ */
+static const char *function_outcome(const struct api_request *r)
+{
+	const cJSON *v;
+	cJSON *json;
+	int refused;
+
+	/* A timeout (408, after the retries) may have run: not confirmed. */
+	if (r->result == API_NOT_FOUND || r->status == 408 ||
+	    (r->result == API_CLIENT_ERROR && r->status == 400))
+		return "unavailable";
+	if (r->result != API_OK)
+		return "error";
+	json = api_response_json((struct api_request *)r);
+	v = cJSON_GetObjectItemCaseSensitive(json, "return_value");
+	refused = !cJSON_IsNumber(v) || v->valuedouble < 0;
+	cJSON_Delete(json);
+	return refused ? "refused" : "ok";
+}
+
+static const char *action_outcome(const struct job *j, const struct action *a,
 				  const struct api_request *r)
 {
+	if (!strcmp(a->name, LEDGER_ACT_CALL_FUNCTION)) {
+		const char *o = function_outcome(r);
+
+		return j->give_up && strcmp(o, "ok") && strcmp(o, "error") ?
+			"residual" : o;
+	}
+	/* The device was just listed: a 404 is not "reset already". */
+	if (!strcmp(a->name, LEDGER_ACT_RESET_CONFIG))
+		return r->result != API_OK ? "error" :
+			r->status == 202 ? "pending" : "ok";
 	if (r->result == API_NOT_FOUND)
 		return "already_absent";
 	if (r->result == API_CLIENT_ERROR && r->status == 400 &&
@@ -374,10 +408,44 @@ static const char *action_outcome(const struct action *a,
 	return "ok";
 }
 
+/*
+ * A device that did not run the function: the request fails and is
+ * retried until its deadline (then the store is left residual).
+ */
+static void function_failed(struct exec *x, struct job *j,
+			    const struct action *a, const char *outcome,
+			    const struct api_request *r)
+{
+	const struct fleet_device *d = fleet_device(x->fleet, a->target_id);
+	struct buf detail = BUF_INIT, msg = BUF_INIT;
+
+	buf_addf(&detail, "%s:%s", a->name, outcome);
+	if (!strcmp(outcome, "refused"))
+		buf_addf(&msg, "device '%s' refused function '%s' (it "
+			 "returned an error)", a->target_id,
+			 x->cfg->device_function);
+	else if (r->status == 408)
+		buf_addf(&msg, "function '%s' of device '%s' timed out (HTTP "
+			 "408): it may or may not have run",
+			 x->cfg->device_function, a->target_id);
+	else
+		buf_addf(&msg, "device '%s' did not run function '%s': %s "
+			 "(HTTP %ld)", a->target_id, x->cfg->device_function,
+			 !d || d->online < 0 ? "it is offline or does not "
+			 "expose it" : d->online ? "it is online: it does not "
+			 "expose it" : "it is offline", r->status);
+	buf_addf(&msg, "; retried until the deadline %s, then left residual",
+		 j->deadline);
+	fail(x, j, detail.buf, msg.buf);
+	warning("request '%s' failed: %s", j->q.request_id, j->fail);
+	buf_release(&detail);
+	buf_release(&msg);
+}
+
 static void action_done(struct exec *x, struct job *j, struct action *a,
 			struct api_request *r)
 {
-	const char *outcome = action_outcome(a, r);
+	const char *outcome = action_outcome(j, a, r);
 	struct buf detail = BUF_INIT;
 	struct vdev *sim;
 
@@ -388,10 +456,19 @@ static void action_done(struct exec *x, struct job *j, struct action *a,
 	if (!strcmp(outcome, "refused") &&
 	    retry_with_neutral_name(x, j, a, r))
 		return;
-	if (r->result != API_OK && r->result != API_NOT_FOUND) {
+	if (!strcmp(outcome, "error")) {
 		call_failed(x, j, a->name, r);
 		return;
 	}
+	if (!strcmp(outcome, "unavailable") || !strcmp(outcome, "refused")) {
+		function_failed(x, j, a, outcome, r);
+		return;
+	}
+	if (!strcmp(outcome, "residual"))
+		warning("request '%s': left residual at the deadline %s: "
+			"device '%s' did not run function '%s'",
+			j->q.request_id, j->deadline, a->target_id,
+			x->cfg->device_function);
 	if (!strcmp(outcome, "pending") && (sim = sim_verify(j, a->target_id)))
 		sim->confirm = 1;
 	if (j->fail || x->stop)
@@ -489,8 +566,7 @@ static const char *judge_sim(const struct vdev *vd, const cJSON *body,
 	if (vd->release) {
 		if (status && strstr(status, "pending")) {
 			buf_addf(why, "the release of SIM '%s' is still "
-				 "pending; the next run confirms it",
-				 vd->target);
+				 "pending", vd->target);
 			return "pending";
 		}
 		buf_addf(why, "SIM '%s' is still in the product", vd->target);
@@ -503,13 +579,48 @@ static const char *judge_sim(const struct vdev *vd, const cJSON *body,
 	return "ok";
 }
 
+/* 1 for NULL, null, or an object or array without members. */
+static int empty_json(const cJSON *v)
+{
+	return !v || cJSON_IsNull(v) ||
+	       ((cJSON_IsObject(v) || cJSON_IsArray(v)) && !v->child);
+}
+
+/*
+ * What a read of the device's configuration says: nothing pending, and
+ * the current configuration is the product's (as the preflight read it;
+ * none: the device has none of its own either).
+ */
+static const char *judge_config(struct exec *x, const struct vdev *vd,
+				const cJSON *body, struct buf *why)
+{
+	const cJSON *conf = cJSON_GetObjectItemCaseSensitive(body,
+							     "configuration");
+	const cJSON *cur = cJSON_GetObjectItemCaseSensitive(conf, "current");
+	const cJSON *pend = cJSON_GetObjectItemCaseSensitive(conf, "pending");
+	const cJSON *product = x->fleet->pconfig[vd->product];
+
+	if (!cJSON_IsObject(conf)) {
+		buf_addf(why, "the configuration of device '%s' cannot be "
+			 "read (no 'configuration' object)", vd->target);
+		return "mismatch";
+	}
+	if (!empty_json(pend)) {
+		buf_addf(why, "the configuration reset of device '%s' is "
+			 "still pending (the device is offline)", vd->target);
+		return "pending";
+	}
+	if (product ? !cJSON_Compare(cur, product, 1) : !empty_json(cur)) {
+		buf_addf(why, "device '%s' still has its own configuration",
+			 vd->target);
+		return "mismatch";
+	}
+	return "ok";
+}
+
 static void verify_done(struct exec *x, struct job *j, struct vdev *vd,
 			struct api_request *r)
 {
-	static const char *const kinds[] = {
-		[V_DEVICE] = "device", [V_SIM] = "sim",
-		[V_INSTANCE] = "ledger_instance",
-	};
 	const char *verdict = "ok";
 	struct buf why = BUF_INIT, detail = BUF_INIT, msg = BUF_INIT;
 	cJSON *json = NULL;
@@ -524,6 +635,8 @@ static void verify_done(struct exec *x, struct job *j, struct vdev *vd,
 			verdict = judge_device(x, j, vd, json, &why);
 		else if (vd->kind == V_SIM)
 			verdict = judge_sim(vd, json, 1, &why);
+		else if (vd->kind == V_CONFIG)
+			verdict = judge_config(x, vd, json, &why);
 		else
 			verdict = "mismatch";
 		if (vd->kind == V_INSTANCE)
@@ -534,17 +647,26 @@ static void verify_done(struct exec *x, struct job *j, struct vdev *vd,
 		call_failed(x, j, "verify", r);
 		return;
 	}
-	pend_add(x, j, LEDGER_EV_VERIFY, kinds[vd->kind], vd->target, "GET",
-		 vd->path, (int)r->status, r->response_sha256,
+	/* On the deadline a change the device has not taken is left. */
+	if (!strcmp(verdict, "pending") && j->give_up) {
+		verdict = "residual";
+		warning("request '%s': left residual at the deadline %s: %s",
+			j->q.request_id, j->deadline, why.buf);
+	}
+	pend_add(x, j, LEDGER_EV_VERIFY, plan_vdev_kind(vd->kind), vd->target,
+		 "GET", vd->path, (int)r->status, r->response_sha256,
 		 xstrdup(verdict));
 	/* The read that shows a pending release done confirms it. */
 	if (vd->confirm && !strcmp(verdict, "ok"))
 		pend_add(x, j, LEDGER_EV_RESULT, "sim", vd->target, "GET",
 			 vd->path, (int)r->status, r->response_sha256,
 			 xstrdup(LEDGER_ACT_SIM_RELEASE ":ok"));
-	if (strcmp(verdict, "ok")) {
+	if (strcmp(verdict, "ok") && strcmp(verdict, "residual")) {
 		buf_addf(&detail, "verify:%s", verdict);
 		buf_addf(&msg, "verification failed: %s", why.buf);
+		if (!strcmp(verdict, "pending"))
+			buf_addf(&msg, "; the next run reads it again, until "
+				 "the deadline %s", j->deadline);
 		fail(x, j, detail.buf, msg.buf);
 		warning("request '%s' failed: %s", j->q.request_id, j->fail);
 	}

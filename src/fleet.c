@@ -24,6 +24,8 @@ void fleet_init(struct fleet *f, const struct config *cfg, struct api *api)
 			   sizeof(*f->pbase));
 	f->cpath = xcalloc(cfg->products.n ? cfg->products.n : 1,
 			   sizeof(*f->cpath));
+	f->pconfig = xcalloc(cfg->products.n ? cfg->products.n : 1,
+			     sizeof(*f->pconfig));
 	for (i = 0; i < cfg->products.n; i++) {
 		struct buf p = BUF_INIT;
 
@@ -53,9 +55,11 @@ void fleet_release(struct fleet *f)
 	for (i = 0; f->pbase && i < f->cfg->products.n; i++) {
 		free(f->pbase[i]);
 		free(f->cpath[i]);
+		cJSON_Delete(f->pconfig[i]);
 	}
 	free(f->pbase);
 	free(f->cpath);
+	free(f->pconfig);
 	map_release(&f->users, user_free);
 	map_release(&f->folded, NULL);
 	map_release(&f->devices, NULL);
@@ -111,6 +115,7 @@ static struct fleet_device *device_get(struct fleet *f, const char *id,
 		d = xcalloc(1, sizeof(*d));
 		d->id = key;
 		d->product = product;
+		d->online = -1;
 		d->next = f->all;
 		f->all = d;
 		map_put(&f->devices, key, d);
@@ -185,12 +190,15 @@ static int devices_page(cJSON *page, void *ctx)
 	cJSON_ArrayForEach(o, arr) {
 		const char *id = nonempty(o, "id"), *owner = nonempty(o, "owner");
 		const char *iccid = nonempty(o, "iccid");
+		const cJSON *online = cJSON_GetObjectItemCaseSensitive(o,
+								       "online");
 		struct fleet_device *d;
 
 		if (!id)
 			continue;
 		d = device_get(w->f, id, w->product);
 		d->listed = 1;
+		d->online = cJSON_IsBool(online) ? cJSON_IsTrue(online) : -1;
 		d->owner = owner ? user_get(w->f, owner) : NULL;
 		free(d->iccid);
 		d->iccid = iccid ? xstrdup(iccid) : NULL;
@@ -279,8 +287,12 @@ static void link_owners(struct fleet *f)
 	}
 }
 
-/* GETs path; 0 when it exists, 1 on 404, -1 (with *res) otherwise. */
-static int exists(struct fleet *f, const char *path, enum api_result *res)
+/*
+ * GETs path; 0 when it exists (its JSON in *body when body is not NULL),
+ * 1 on 404, -1 (with *res) otherwise.
+ */
+static int fetch(struct fleet *f, const char *path, enum api_result *res,
+		 cJSON **body)
 {
 	struct api_request req;
 	int ret;
@@ -295,11 +307,42 @@ static int exists(struct fleet *f, const char *path, enum api_result *res)
 	} else if (req.result != API_OK) {
 		*res = req.result;
 		ret = error("%s", req.error.buf);
+	} else if (body && !(*body = api_response_json(&req))) {
+		*res = API_BAD_RESPONSE;
+		ret = error("%s", req.error.buf);
 	} else {
 		ret = 0;
 	}
 	api_request_release(&req);
 	return ret;
+}
+
+static int exists(struct fleet *f, const char *path, enum api_result *res)
+{
+	return fetch(f, path, res, NULL);
+}
+
+/* GetProductConfig: {"configuration": {...}}, or 404 when it has none. */
+static int product_config(struct fleet *f, size_t p, enum api_result *res)
+{
+	struct buf path = BUF_INIT;
+	cJSON *body = NULL;
+	int rc;
+
+	buf_addf(&path, "%s/config", f->pbase[p]);
+	rc = fetch(f, path.buf, res, &body);
+	buf_release(&path);
+	if (rc)
+		return rc > 0 ? 0 : -1;
+	f->pconfig[p] = cJSON_DetachItemFromObjectCaseSensitive(body,
+							       "configuration");
+	cJSON_Delete(body);
+	if (!cJSON_IsObject(f->pconfig[p])) {
+		*res = API_BAD_RESPONSE;
+		return error("the configuration of product '%s' has no "
+			     "'configuration' object", f->cfg->products.v[p]);
+	}
+	return 0;
 }
 
 int fleet_preflight(struct fleet *f, enum api_result *res)
@@ -328,6 +371,8 @@ int fleet_preflight(struct fleet *f, enum api_result *res)
 				      cfg->device_ledgers.v[l],
 				      cfg->products.v[p]);
 		}
+		if (!rc && cfg->reset_device_config)
+			rc = product_config(f, p, res);
 	}
 	buf_release(&path);
 	return rc;

@@ -26,6 +26,7 @@ struct fleet_device {
 	size_t product;			/* index into cfg->products */
 	struct fleet_user *owner;	/* NULL: unowned */
 	char *iccid;
+	int online;			/* as listed: 1, 0, or -1 unknown */
 	int listed;			/* seen in the product's device list */
 	struct fleet_device *next;	/* every device, for freeing */
 };
@@ -50,6 +51,8 @@ struct fleet {
 	struct map devices;		/* device id -> fleet_device */
 	struct map sims;		/* iccid -> fleet_device */
 	struct map listed;		/* "<product> <username>": last walk */
+	/* With reset_device_config: each product's configuration, or NULL. */
+	cJSON **pconfig;
 	struct fleet_device *all;
 	int discovered;
 };
@@ -60,7 +63,9 @@ void fleet_release(struct fleet *f);
 /*
  * Checks that every configured product, and every device ledger in each
  * product, exists (one GET each) before anything is changed: with a
- * misspelt name every 404 would look like "already gone". Returns 0; 1
+ * misspelt name every 404 would look like "already gone". With
+ * reset_device_config it also reads each product's configuration (what a
+ * reset device must show; 404: the product has none). Returns 0; 1
  * after an error naming the configuration key of what is missing; -1
  * after another failure, with *res the failing call's result.
  */

@@ -60,16 +60,32 @@
  * - "rediscovered": a device or customer an earlier attempt released or
  *   deleted is the subject's again (re-claimed, re-created): planned anew;
  *   detail says so.
- * - "verify": target customer, device, sim or ledger_instance, detail =
- *   "ok", "mismatch" or "pending" (a SIM release still in progress).
- * - "done": detail = erased | not_found. "failed": detail = short reason.
+ *   Also: pending (a SIM release or configuration reset answered 202),
+ *   unavailable (a device function answered 404: offline, or not
+ *   exposed), refused (a 400, or a function that returned < 0), and
+ *   residual (unavailable or refused on or after the deadline: given up,
+ *   the store is left, see coverage.h).
+ * - "verify": target customer, device, sim, ledger_instance or
+ *   device_config, detail = "ok", "mismatch", "pending" (a SIM release or
+ *   configuration reset still in progress) or "residual" (still pending
+ *   on or after the deadline: accepted only by a done
+ *   "erased_with_residue").
+ * - "coverage": one per store when a request is done; target_kind
+ *   "store", target_id the store, detail "<result>: <reason>"
+ *   (coverage.h).
+ * - "done": detail = erased | erased_with_residue | not_found. "failed":
+ *   detail = short reason.
  * - "hold"/"release"/"extend"/"rejected": detail = the reason given (the
  *   operator's words; operators are told not to put personal data there).
- * Action names: clear_fields, delete_ledger_instance, unclaim, remove,
- * sim_deactivate, sim_release, delete_customer.
- * target_kind values: customer, device, sim, ledger_instance, request.
+ * Action names: call_function, clear_fields, delete_ledger_instance,
+ * reset_config, unclaim, remove, sim_deactivate, sim_release,
+ * delete_customer.
+ * target_kind values: customer, device, sim, ledger_instance,
+ * device_config, store, request.
  */
+#define LEDGER_ACT_CALL_FUNCTION "call_function"
 #define LEDGER_ACT_CLEAR_FIELDS "clear_fields"
+#define LEDGER_ACT_RESET_CONFIG "reset_config"
 #define LEDGER_ACT_DELETE_LEDGER "delete_ledger_instance"
 #define LEDGER_ACT_UNCLAIM "unclaim"
 #define LEDGER_ACT_REMOVE "remove"

@@ -115,8 +115,14 @@ static void request_metrics(const struct report *r, time_t now,
 	}
 	family(out, "requests_done", "gauge", "Finished requests by outcome.");
 	sample(out, "requests_done", "outcome=\"erased\"", (double)r->erased);
+	sample(out, "requests_done", "outcome=\"erased_with_residue\"",
+	       (double)r->erased_with_residue);
 	sample(out, "requests_done", "outcome=\"not_found\"",
 	       (double)r->not_found);
+	family(out, "requests_with_residual_stores", "gauge", "Done requests "
+	       "that left a store erasectl could not erase.");
+	sample(out, "requests_with_residual_stores", NULL,
+	       (double)r->with_residual);
 	family(out, "requests_overdue", "gauge", "Open requests past their "
 	       "deadline (state=\"open\") and requests done after it.");
 	sample(out, "requests_overdue", "state=\"open\"", (double)open_overdue);

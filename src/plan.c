@@ -9,12 +9,14 @@
 
 #include <cjson/cJSON.h>
 
+#include "civil.h"
 #include "db.h"
 #include "escape.h"
 #include "intake.h"
 #include "ledger.h"
 #include "log.h"
 #include "map.h"
+#include "util.h"
 #include "banned.h"
 
 static uint64_t now_ms(void)
@@ -227,7 +229,8 @@ static int finished(const char *outcome)
 {
 	return !strcmp(outcome, "ok") || !strcmp(outcome, "already_absent") ||
 	       !strcmp(outcome, "gone") || !strcmp(outcome, "skipped_done") ||
-	       !strcmp(outcome, "neutral_name");
+	       !strcmp(outcome, "neutral_name") ||
+	       !strcmp(outcome, "residual");
 }
 
 /*
@@ -330,7 +333,29 @@ static const char *body_for(const struct config *cfg, const char *name,
 		return *owned = plan_fields_body(cfg, NULL);
 	if (!strcmp(name, LEDGER_ACT_SIM_DEACTIVATE))
 		return "{\"action\":\"deactivate\"}";
+	if (!strcmp(name, LEDGER_ACT_CALL_FUNCTION)) {
+		cJSON *o = cJSON_CreateObject();
+		struct buf b = BUF_INIT;
+
+		cJSON_AddStringToObject(o, "arg",
+					str_or(cfg->device_function_arg, ""));
+		json_print(o, 0, &b);
+		buf_setlen(&b, b.len - 1);
+		cJSON_Delete(o);
+		return *owned = buf_detach(&b, NULL);
+	}
+	/* SetDeviceConfig: "an empty body resets it to the product's". */
 	return NULL;
+}
+
+const char *plan_vdev_kind(enum vdev_kind k)
+{
+	static const char *const kinds[] = {
+		[V_DEVICE] = "device", [V_SIM] = "sim",
+		[V_INSTANCE] = "ledger_instance", [V_CONFIG] = "device_config",
+	};
+
+	return kinds[k];
 }
 
 /*
@@ -405,6 +430,14 @@ static void plan_device(struct planner *pl, const struct fleet_device *d,
 	size_t i;
 
 	fleet_device_path(f, d->product, d->id, &base);
+	/* First: with device_action = remove it leaves the product. */
+	if (cfg->device_function) {
+		buf_reset(&p);
+		buf_adds(&p, base.buf);
+		api_path_segment(&p, cfg->device_function);
+		plan_add(pl, &chain, LEDGER_ACT_CALL_FUNCTION, "POST", "device",
+			 d->id, p.buf, NULL, again);
+	}
 	if (cfg->clear_fields.n &&
 	    plan_add(pl, &chain, LEDGER_ACT_CLEAR_FIELDS, "PUT", "device",
 		     d->id, base.buf, NULL, again))
@@ -420,6 +453,14 @@ static void plan_device(struct planner *pl, const struct fleet_device *d,
 			 NULL, again);
 		add_verify(pl->j, V_INSTANCE, d->product,
 			   cfg->device_ledgers.v[i], p.buf);
+	}
+	if (cfg->reset_device_config) {
+		buf_reset(&p);
+		buf_addf(&p, "%s/config", f->pbase[d->product]);
+		api_path_segment(&p, d->id);
+		plan_add(pl, &chain, LEDGER_ACT_RESET_CONFIG, "PUT",
+			 "device_config", d->id, p.buf, NULL, again);
+		add_verify(pl->j, V_CONFIG, d->product, d->id, p.buf);
 	}
 	buf_reset(&p);
 	buf_addf(&p, "%s%s", base.buf, unclaim ? "/owner" : "");
@@ -646,6 +687,13 @@ int plan_job(struct job *j, const struct fleet *f, sqlite3 *db,
 
 	if (plan_scope(j, cfg))
 		return 0;
+	if (!civil_deadline(j->q.received_at, cfg->deadline_days,
+			    j->q.extension_months, j->deadline)) {
+		char today[11];
+
+		civil_format_date(time(NULL), today);
+		j->give_up = strcmp(today, j->deadline) >= 0;
+	}
 	/*
 	 * Without an identity there is nothing to look for, and "not found"
 	 * would be a claim nobody checked (the row was changed outside).

@@ -6,7 +6,8 @@
  * ledger history (DESIGN.md "Erasure, per subject, in this order").
  *
  * A job's calls are grouped into chains: each device's calls run in order
- * (clear fields, delete ledger instances, unclaim or remove, SIM action);
+ * (the device function, clear fields, delete ledger instances, reset the
+ * configuration, unclaim or remove, SIM action);
  * the chains run concurrently; the customer deletes follow when every
  * chain is done; then the fresh reads of every device (verify).
  */
@@ -43,6 +44,7 @@ enum vdev_kind {
 	V_DEVICE,		/* not owned by the subject; fields cleared */
 	V_SIM,			/* released (gone) or deactivated */
 	V_INSTANCE,		/* device ledger instance gone */
+	V_CONFIG,		/* device configuration is the product's */
 };
 
 struct vdev {
@@ -54,6 +56,9 @@ struct vdev {
 	int release;		/* V_SIM: released (else deactivated) */
 	int confirm;		/* V_SIM: a release answered 202 pending */
 };
+
+/* The device kinds' ledger target_kind ("device", "sim", ...). */
+const char *plan_vdev_kind(enum vdev_kind k);
 
 /* A ledger note written with the plans (event, target, detail). */
 struct note {
@@ -98,6 +103,13 @@ struct job {
 	size_t nnotes, anotes;
 	size_t customers, devices;
 	int found_before;	/* the ledger has plans of an earlier attempt */
+	/*
+	 * Today is the request's deadline or later: what the device has not
+	 * taken by now (an offline device's function call, a reset still
+	 * pending) is left residual, and the request finishes.
+	 */
+	int give_up;
+	char deadline[11];
 	char *held_by;		/* J_HELD: the held request of the subject */
 	enum job_state state;
 	const char *outcome;

@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "civil.h"
+#include "coverage.h"
 #include "db.h"
 #include "escape.h"
 #include "ledger.h"
@@ -178,10 +179,15 @@ static int is_done(const struct receipt *rc)
 	return !strcmp(rc->status, "done");
 }
 
+static int with_residue(const struct receipt *rc)
+{
+	return rc->outcome && !strcmp(rc->outcome, "erased_with_residue");
+}
+
 int receipt_is_certificate(const struct receipt *rc)
 {
-	return is_done(rc) && rc->ledger_verified && rc->entries_ok &&
-	       rc->agrees && !rc->checkpoints_bad;
+	return is_done(rc) && !with_residue(rc) && rc->ledger_verified &&
+	       rc->entries_ok && rc->agrees && !rc->checkpoints_bad;
 }
 
 static int within_deadline(const struct receipt *rc)
@@ -285,6 +291,30 @@ static cJSON *entries_json(const struct receipt *rc, const char *event)
 	return a;
 }
 
+/* The coverage entries (coverage.h), one per store, in store order. */
+static cJSON *coverage_json(const struct receipt *rc)
+{
+	cJSON *a = cJSON_CreateArray();
+	size_t i;
+
+	for (i = 0; i < rc->nentries; i++) {
+		const struct receipt_entry *e = &rc->entries[i];
+		enum coverage_result r;
+		const char *reason;
+		cJSON *o;
+
+		if (strcmp(e->event, LEDGER_EV_COVERAGE) ||
+		    coverage_parse_detail(e->detail, &r, &reason))
+			continue;
+		o = cJSON_CreateObject();
+		json_add_text(o, "store", e->target_id);
+		cJSON_AddStringToObject(o, "result", coverage_result_name(r));
+		json_add_text(o, "reason", reason);
+		cJSON_AddItemToArray(a, o);
+	}
+	return a;
+}
+
 void receipt_json(const struct receipt *rc, struct buf *out)
 {
 	struct strvec cmds = STRVEC_INIT;
@@ -311,6 +341,7 @@ void receipt_json(const struct receipt *rc, struct buf *out)
 	cJSON_AddBoolToObject(o, "within_deadline", within_deadline(rc));
 	cJSON_AddItemToObject(o, "actions", entries_json(rc, "result"));
 	cJSON_AddItemToObject(o, "verification", entries_json(rc, "verify"));
+	cJSON_AddItemToObject(o, "coverage", coverage_json(rc));
 	cJSON_AddItemToObject(o, "entries", entries_json(rc, NULL));
 	l = cJSON_AddObjectToObject(o, "ledger");
 	cJSON_AddNumberToObject(l, "entries", (double)rc->ledger_entries);
@@ -349,6 +380,41 @@ static void field(struct buf *out, const char *label, const char *s)
 	buf_addch(out, '\n');
 }
 
+static void coverage_text(const struct receipt *rc, struct buf *out)
+{
+	struct buf line = BUF_INIT;
+	size_t i, n = 0, left = 0;
+
+	buf_adds(out, "\nCoverage (where the subject's data was, and what "
+		 "is left):\n");
+	for (i = 0; i < rc->nentries; i++) {
+		const struct receipt_entry *e = &rc->entries[i];
+		enum coverage_result r;
+		const char *reason;
+
+		if (strcmp(e->event, LEDGER_EV_COVERAGE) ||
+		    coverage_parse_detail(e->detail, &r, &reason))
+			continue;
+		n++;
+		left += r == COV_RESIDUAL;
+		buf_reset(&line);
+		buf_addf(&line, "  %-24s %-17s %s", e->target_id,
+			 coverage_result_name(r), reason);
+		escape_text(out, line.buf);
+		buf_addch(out, '\n');
+	}
+	if (!n) {
+		buf_adds(out, "  none recorded (the request is not done)\n");
+	} else if (left) {
+		buf_addf(out, "  %zu store%s left: device ids and time windows "
+			 "for your processor: erasectl residual ", left,
+			 left > 1 ? "s" : "");
+		escape_shell(out, rc->request_id);
+		buf_addch(out, '\n');
+	}
+	buf_release(&line);
+}
+
 void receipt_text(const struct receipt *rc, struct buf *out)
 {
 	struct buf action = BUF_INIT, line = BUF_INIT;
@@ -357,6 +423,10 @@ void receipt_text(const struct receipt *rc, struct buf *out)
 
 	if (receipt_is_certificate(rc))
 		buf_adds(out, "CERTIFICATE OF ERASURE\n\n");
+	else if (rc->agrees && is_done(rc) && with_residue(rc))
+		buf_adds(out, "ERASURE RECEIPT (erased with residue: stores the "
+			 "policy asked for were left at the deadline; see "
+			 "Coverage)\n\n");
 	else if (!rc->agrees)
 		buf_adds(out, "ERASURE RECEIPT (not a certificate: the queue "
 			 "and the ledger disagree)\n\n");
@@ -437,6 +507,7 @@ void receipt_text(const struct receipt *rc, struct buf *out)
 		escape_text(out, line.buf);
 		buf_addch(out, '\n');
 	}
+	coverage_text(rc, out);
 	buf_addf(out, "\nLedger entries of this request (%zu):\n",
 		 rc->nentries);
 	for (i = 0; i < rc->nentries; i++) {

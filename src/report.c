@@ -85,8 +85,8 @@ static const char requests_sql[] =
 	"   MAX(l.event = 'result' AND l.detail IN ('delete_customer:ok',"
 	"     'delete_customer:already_absent', 'delete_customer:gone')) AS cust,"
 	"   MAX(CASE WHEN l.event = 'verify' THEN l.seq END) AS vmax,"
-	"   MAX(CASE WHEN l.event = 'verify' AND l.detail <> 'ok'"
-	"       THEN l.seq END) AS vbad,"
+	"   MAX(CASE WHEN l.event = 'verify' AND l.detail NOT IN ('ok',"
+	"       'residual') THEN l.seq END) AS vbad,"
 	"   COALESCE(MAX(CASE WHEN l.event = 'failed' THEN l.seq END), 0) AS fmax"
 	"   FROM ledger l"
 	"   WHERE (?1 IS NULL AND ?2 IS NULL) OR l.request_id IN"
@@ -118,6 +118,9 @@ static void count_status(struct report *r, struct report_request *q)
 		r->done++;
 		if (q->outcome && !strcmp(q->outcome, "not_found"))
 			r->not_found++;
+		else if (q->outcome &&
+			 !strcmp(q->outcome, "erased_with_residue"))
+			r->erased_with_residue++;
 		else
 			r->erased++;
 	} else if (!strcmp(q->status, "failed")) {
@@ -158,6 +161,20 @@ static void judge_deadline(struct report_request *q, long deadline_days,
 	q->days = q->have_days ? difftime(to, from) / 86400.0 : 0;
 }
 
+static void count_coverage(struct report *r, struct report_request *q)
+{
+	int st;
+
+	q->residual = 0;
+	for (st = 0; st < STORE_N; st++) {
+		if (q->coverage[st] < 0)
+			continue;
+		r->coverage[st][q->coverage[st]]++;
+		q->residual += q->coverage[st] == COV_RESIDUAL;
+	}
+	r->with_residual += q->residual > 0;
+}
+
 /*
  * The request's status, outcome and completion as the ledger proves them
  * (evidence.h), and whether the queue row tells the same story.
@@ -190,6 +207,8 @@ static void apply_evidence(struct report *r, struct report_request *q,
 	q->outcome = ev->outcome[0] ? xstrdup(ev->outcome) : NULL;
 	q->completed_at = ev->completed_at[0] ? xstrdup(ev->completed_at) :
 		NULL;
+	memcpy(q->coverage, ev->coverage, sizeof(q->coverage));
+	count_coverage(r, q);
 }
 
 static int load_requests(sqlite3 *db, struct report *r, const char *to_next,

@@ -14,6 +14,8 @@
  * - days to completion: julianday(completed_at) - julianday(received_at);
  *   the median averages the two middle values, the 95th percentile is the
  *   nearest rank;
+ * - coverage: a done request's "coverage" entries (coverage.h); a
+ *   residual store is one erasectl could not erase;
  * - devices released: distinct devices with an unclaim or remove result
  *   of ok or already_absent; customer deleted: a delete_customer result of
  *   ok or already_absent; verified: the request's last attempt (entries
@@ -25,6 +27,7 @@
 
 #include "buf.h"
 #include "checkpoint.h"
+#include "coverage.h"
 #include "digest.h"
 
 struct report_options {
@@ -41,7 +44,7 @@ struct report_request {
 	char deadline[11];
 	char *completed_at;
 	char *status;
-	char *outcome;		/* erased | not_found | NULL */
+	char *outcome;		/* erased[_with_residue] | not_found | NULL */
 	long devices_released;
 	int customer_deleted;
 	int verified;
@@ -53,6 +56,9 @@ struct report_request {
 	double days;		/* to completion, or open so far */
 	int agrees;		/* the queue row tells the ledger's story */
 	char *disagreement;	/* how it does not */
+	/* Of a done request: enum coverage_result per store, -1 none. */
+	signed char coverage[STORE_N];
+	int residual;		/* stores left */
 };
 
 struct report_action {
@@ -67,8 +73,12 @@ struct report {
 	char *from, *to;
 	long deadline_days;
 
-	long received, done, erased, not_found, failed, pending, running,
-	     held, rejected, awaiting, overdue, done_within_deadline;
+	long received, done, erased, erased_with_residue, not_found, failed,
+	     pending, running, held, rejected, awaiting, overdue,
+	     done_within_deadline;
+	/* Done requests by store and coverage result. */
+	long coverage[STORE_N][COV_N];
+	long with_residual;	/* done requests with a store left */
 	long disagreements;	/* requests whose queue row the ledger denies */
 	int have_days;
 	double median_days, p95_days;

@@ -503,6 +503,63 @@ static void html_actions(const struct report *r, struct buf *out)
 		 "recorded as success).</p></section>\n");
 }
 
+/* The coverage matrix of done requests, and what erasectl cannot erase. */
+static void html_coverage(const struct report *r, struct buf *out)
+{
+	static const char *const cls[COV_N] = {
+		[COV_ERASED] = "", [COV_NOT_APPLICABLE] = "",
+		[COV_SKIPPED] = "", [COV_RESIDUAL] = " bad",
+	};
+	int st, res, n = 0;
+
+	buf_adds(out, "<section><h2>Coverage of done requests</h2>\n<table "
+		 "style=\"width:auto;min-width:60%\"><thead><tr><th>Store</th>"
+		 "<th class=\"n\">Erased</th><th class=\"n\">Not "
+		 "applicable</th><th class=\"n\">Skipped by policy</th>"
+		 "<th class=\"n\">Residual</th></tr></thead><tbody>\n");
+	for (st = 0; st < STORE_N; st++) {
+		buf_addf(out, "<tr><td class=\"mono\">%s</td>",
+			 coverage_store_name((enum store)st));
+		for (res = 0; res < COV_N; res++) {
+			long k = r->coverage[st][res];
+
+			buf_addf(out, "<td class=\"n%s\">%ld</td>",
+				 k ? cls[res] : "", k);
+		}
+		buf_adds(out, "</tr>\n");
+	}
+	buf_adds(out, "</tbody></table><p class=\"note\">One row per place "
+		 "that ties a subject to data, from each done request's "
+		 "&ldquo;coverage&rdquo; ledger entries. <i>Residual</i>: left "
+		 "where it is (no erasure endpoint, or the device did not take "
+		 "the change by the deadline).</p></section>\n");
+	buf_adds(out, "<section><h2>What erasectl cannot erase</h2>\n");
+	for (st = 0; st < STORE_N; st++) {
+		const struct store_doc *d = coverage_store_doc((enum store)st);
+		long k = r->coverage[st][COV_RESIDUAL];
+
+		if (!k)
+			continue;
+		buf_addf(out, "%s<li><b class=\"mono\">%s</b> (%ld request%s): ",
+			 n++ ? "" : "<ul>", coverage_store_name((enum store)st),
+			 k, k == 1 ? "" : "s");
+		escape_html(out, d->holds);
+		if (d->retention_days)
+			buf_addf(out, "; kept about %d days", d->retention_days);
+		buf_adds(out, ". <i>What to do:</i> ");
+		escape_html(out, d->action);
+		buf_adds(out, ".</li>\n");
+	}
+	if (n)
+		buf_adds(out, "</ul><p class=\"note\">Device ids and time "
+			 "windows per request, for your processor: <code>"
+			 "erasectl residual --all --format csv</code> (no "
+			 "email).</p></section>\n");
+	else
+		buf_adds(out, "<p class=\"note\">Nothing: no done request "
+			 "left a store.</p></section>\n");
+}
+
 int report_html(const struct report *r, struct buf *out)
 {
 	struct buf policy = BUF_INIT, num = BUF_INIT;
@@ -540,6 +597,10 @@ int report_html(const struct report *r, struct buf *out)
 	buf_addf(&num, "%ld", r->erased);
 	html_card(out, "", num.buf, "Erased");
 	buf_reset(&num);
+	buf_addf(&num, "%ld", r->erased_with_residue);
+	html_card(out, r->erased_with_residue ? "bad" : "", num.buf,
+		  "Erased with residue");
+	buf_reset(&num);
 	buf_addf(&num, "%ld", r->not_found);
 	html_card(out, "", num.buf, "Subject not found");
 	buf_reset(&num);
@@ -569,6 +630,7 @@ int report_html(const struct report *r, struct buf *out)
 	html_integrity(r, out);
 	html_weekly_chart(r, out);
 	html_days_chart(r, out);
+	html_coverage(r, out);
 	html_actions(r, out);
 	html_requests(r, out);
 	buf_adds(out, "<footer><p><b>Definitions.</b> Deadline: ");

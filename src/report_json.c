@@ -34,7 +34,11 @@ static cJSON *summary_json(const struct report *r)
 	cJSON_AddNumberToObject(o, "received", r->received);
 	cJSON_AddNumberToObject(o, "done", r->done);
 	cJSON_AddNumberToObject(o, "erased", r->erased);
+	cJSON_AddNumberToObject(o, "erased_with_residue",
+				r->erased_with_residue);
 	cJSON_AddNumberToObject(o, "not_found", r->not_found);
+	cJSON_AddNumberToObject(o, "requests_with_residual_stores",
+				r->with_residual);
 	cJSON_AddNumberToObject(o, "failed", r->failed);
 	cJSON_AddNumberToObject(o, "pending", r->pending);
 	cJSON_AddNumberToObject(o, "running", r->running);
@@ -61,6 +65,53 @@ static cJSON *summary_json(const struct report *r)
 	return o;
 }
 
+/* {store: {result: done requests}} */
+static cJSON *coverage_json(const struct report *r)
+{
+	cJSON *o = cJSON_CreateObject();
+	int st, res;
+
+	for (st = 0; st < STORE_N; st++) {
+		cJSON *c = cJSON_AddObjectToObject(o,
+			coverage_store_name((enum store)st));
+
+		for (res = 0; res < COV_N; res++)
+			cJSON_AddNumberToObject(c, coverage_result_name(
+				(enum coverage_result)res),
+				r->coverage[st][res]);
+	}
+	return o;
+}
+
+/* "What erasectl cannot erase": each residual store of the period. */
+static cJSON *cannot_erase_json(const struct report *r)
+{
+	cJSON *a = cJSON_CreateArray();
+	int st;
+
+	for (st = 0; st < STORE_N; st++) {
+		const struct store_doc *d = coverage_store_doc((enum store)st);
+		long n = r->coverage[st][COV_RESIDUAL];
+		cJSON *o;
+
+		if (!n)
+			continue;
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "store",
+					coverage_store_name((enum store)st));
+		cJSON_AddNumberToObject(o, "requests", n);
+		json_add_text(o, "holds", d->holds);
+		if (d->retention_days)
+			cJSON_AddNumberToObject(o, "retention_days",
+						d->retention_days);
+		else
+			cJSON_AddNullToObject(o, "retention_days");
+		json_add_text(o, "what_to_do", d->action);
+		cJSON_AddItemToArray(a, o);
+	}
+	return a;
+}
+
 static cJSON *ledger_json(const struct report *r)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -81,7 +132,8 @@ static cJSON *ledger_json(const struct report *r)
 
 static cJSON *request_json(const struct report_request *q)
 {
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = cJSON_CreateObject(), *res;
+	int st;
 
 	json_add_text(o, "request_id", q->request_id);
 	json_add_text(o, "subject_ref", q->subject_ref);
@@ -102,6 +154,11 @@ static cJSON *request_json(const struct report_request *q)
 			      days_json(q->done && q->have_days, q->days));
 	cJSON_AddBoolToObject(o, "ledger_agrees", q->agrees);
 	json_add_text(o, "disagreement", q->disagreement);
+	res = cJSON_AddArrayToObject(o, "residual_stores");
+	for (st = 0; st < STORE_N; st++)
+		if (q->coverage[st] == COV_RESIDUAL)
+			cJSON_AddItemToArray(res, cJSON_CreateString(
+				coverage_store_name((enum store)st)));
 	return o;
 }
 
@@ -118,6 +175,8 @@ int report_json(const struct report *r, struct buf *out)
 	cJSON_AddItemToObject(top, "period", period);
 	json_add_text(top, "deadline_policy", policy.buf);
 	cJSON_AddItemToObject(top, "summary", summary_json(r));
+	cJSON_AddItemToObject(top, "coverage", coverage_json(r));
+	cJSON_AddItemToObject(top, "cannot_erase", cannot_erase_json(r));
 	cJSON_AddItemToObject(top, "ledger", ledger_json(r));
 	json_print(top, 0, out);
 	/* Reopen the object ("...}\n") for the streamed requests. */

@@ -15,6 +15,18 @@ static void csv_num(struct buf *out, long long n, int present)
 		buf_addf(out, "%lld", n);
 }
 
+/* The names of the stores a request left, joined by sep. */
+static void residual_list(struct buf *out, const struct report_request *q,
+			  const char *sep)
+{
+	int st, n = 0;
+
+	for (st = 0; st < STORE_N; st++)
+		if (q->coverage[st] == COV_RESIDUAL)
+			buf_addf(out, "%s%s", n++ ? sep : "",
+				 coverage_store_name((enum store)st));
+}
+
 int report_csv(const struct report *r, struct buf *out)
 {
 	size_t i;
@@ -23,7 +35,7 @@ int report_csv(const struct report *r, struct buf *out)
 		 "completed_at,status,outcome,overdue,devices_released,"
 		 "customer_deleted,verified,first_seq,last_seq,"
 		 "extension_months,extension_reason,days_to_complete,"
-		 "ledger_agrees\r\n");
+		 "ledger_agrees,residual_stores\r\n");
 	for (i = 0; i < r->nrequests; i++) {
 		const struct report_request *q = &r->requests[i];
 
@@ -51,7 +63,9 @@ int report_csv(const struct report *r, struct buf *out)
 		buf_addch(out, ',');
 		if (q->done && q->have_days)
 			buf_addf(out, "%.1f", q->days);
-		buf_adds(out, q->agrees ? ",yes\r\n" : ",NO\r\n");
+		buf_adds(out, q->agrees ? ",yes," : ",NO,");
+		residual_list(out, q, ";");
+		buf_adds(out, "\r\n");
 	}
 	return 0;
 }
@@ -92,6 +106,43 @@ static void md_checkpoint(struct buf *out, const struct checkpoint_row *c)
 	buf_adds(out, c->is_signed ? ", signed (Ed25519)" : ", unsigned");
 }
 
+/* The coverage matrix, and what erasectl cannot erase. */
+static void md_coverage(struct buf *out, const struct report *r)
+{
+	int st, n = 0;
+
+	buf_adds(out, "## Coverage of done requests\n\n| Store | Erased | "
+		 "Not applicable | Skipped by policy | Residual |\n"
+		 "|---|---:|---:|---:|---:|\n");
+	for (st = 0; st < STORE_N; st++)
+		buf_addf(out, "| `%s` | %ld | %ld | %ld | %ld |\n",
+			 coverage_store_name((enum store)st),
+			 r->coverage[st][COV_ERASED],
+			 r->coverage[st][COV_NOT_APPLICABLE],
+			 r->coverage[st][COV_SKIPPED],
+			 r->coverage[st][COV_RESIDUAL]);
+	buf_adds(out, "\n## What erasectl cannot erase\n\n");
+	for (st = 0; st < STORE_N; st++) {
+		const struct store_doc *d = coverage_store_doc((enum store)st);
+		long k = r->coverage[st][COV_RESIDUAL];
+
+		if (!k)
+			continue;
+		buf_addf(out, "- `%s` (%ld request%s): %s", coverage_store_name(
+			 (enum store)st), k, k == 1 ? "" : "s", d->holds);
+		if (d->retention_days)
+			buf_addf(out, "; kept about %d days", d->retention_days);
+		buf_addf(out, ". **What to do:** %s.\n", d->action);
+		n++;
+	}
+	if (!n)
+		buf_adds(out, "Nothing: no done request left a store.\n\n");
+	else
+		buf_adds(out, "\nThe device ids and time windows of each "
+			 "request, for your processor: `erasectl residual "
+			 "--all --format csv` (no email).\n\n");
+}
+
 int report_markdown(const struct report *r, struct buf *out)
 {
 	struct buf policy = BUF_INIT;
@@ -111,7 +162,11 @@ int report_markdown(const struct report *r, struct buf *out)
 	md_row(out, "Requests received", "%ld", r->received);
 	md_row(out, "Done", "%ld", r->done);
 	md_row(out, "— erased", "%ld", r->erased);
+	md_row(out, "— erased with residue (a store the policy asked for "
+	       "was left at the deadline)", "%ld", r->erased_with_residue);
 	md_row(out, "— subject not found", "%ld", r->not_found);
+	md_row(out, "Done requests with residual stores", "%ld",
+	       r->with_residual);
 	md_row(out, "Failed (retried by the next run)", "%ld", r->failed);
 	md_row(out, "Pending", "%ld", r->pending + r->running);
 	md_row(out, "Held (Art. 17(3))", "%ld", r->held);
@@ -127,6 +182,7 @@ int report_markdown(const struct report *r, struct buf *out)
 	md_days(out, r->have_days, r->p95_days);
 	buf_adds(out, " |\n\n");
 
+	md_coverage(out, r);
 	buf_adds(out, "## Ledger integrity\n\n");
 	buf_addf(out, "- Entries: %lld\n- Head hash: ",
 		 (long long)r->ledger_entries);

@@ -161,6 +161,10 @@ static void test_config_file(void **state)
 		   "clear_device_fields = notes\n"
 		   "sim_action = release\n"
 		   "deadline_days = 28\n"
+		   "reset_device_config = yes\n"
+		   "device_function = wipe_all-1\n"
+		   "device_function_arg = now\n"
+		   "residual_stores = device_vitals\n"
 		   "[store]\n"
 		   "db = state.db\n", &path);
 	config_init(&c);
@@ -174,6 +178,11 @@ static void test_config_file(void **state)
 	assert_int_equal(c.clear_fields.n, 1);
 	assert_int_equal(c.sim_action, SIM_RELEASE);
 	assert_int_equal(c.deadline_days, 28);
+	assert_true(c.reset_device_config);
+	assert_string_equal(c.device_function, "wipe_all-1");
+	assert_string_equal(c.device_function_arg, "now");
+	assert_int_equal(c.residual_stores.n, 1);
+	assert_string_equal(c.residual_stores.v[0], "device_vitals");
 	/* Relative to the file's directory. */
 	fixture_path(f, "state.db", &want);
 	assert_string_equal(c.db, want.buf);
@@ -225,6 +234,15 @@ static void test_config_errors(void **state)
 		"[api]\nbase_url = http://localhost:80@x.invalid/\n",
 		"[api]\nbase_url =\n",
 		"[store]\ndb =\n",
+		"[policy]\nreset_device_config = maybe\n",
+		"[policy]\ndevice_function = wipe all\n",
+		"[policy]\ndevice_function = "
+		"a2345678901234567890123456789012345678901234567890123456789012345\n",
+		"[policy]\ndevice_function_arg = "
+		"a234567890123456789012345678901234567890123456789012345678901234\n",
+		"[policy]\ndevice_function_arg = for bob@example.com\n",
+		"[policy]\nresidual_stores = location_history, device_config\n",
+		"[policy]\nresidual_stores = diary\n",
 	};
 	struct fixture *f = *state;
 	struct buf path = BUF_INIT;
