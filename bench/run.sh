@@ -216,6 +216,13 @@ bench_latency() {
 	timed "$W/c32" run --concurrency 32
 	calls=$(( $(fake_requests) - r0 ))
 	big_list=$(fake_list_calls)
+	# The weekly sweep over the same fleet, every subject now erased.
+	r1=$(fake_requests)
+	c32_secs=$SECS c32_rc=$EC_RC
+	timed "$W/c32" sweep
+	sweep_calls=$(( $(fake_requests) - r1 ))
+	sweep_secs=$SECS sweep_rc=$EC_RC
+	SECS=$c32_secs EC_RC=$c32_rc
 	fake_stop
 	c32_calls=$calls
 	bound=$(calc "$calls * $LATENCY / 1000 / 32")
@@ -225,6 +232,9 @@ bench_latency() {
 	row "  wall / latency bound (calls x ${LATENCY}ms / 32 = ${bound}s)" "$ratio" "<= 1.25" \
 		"$(verdict "$ratio <= 1.25")"
 	c32_rate=$(calc "$calls / $SECS")
+	row "sweep, $FLEET_CUST erased subjects, $FLEET_DEV devices: wall s" "$sweep_secs" "" "exit $sweep_rc"
+	row "  sweep API calls (list pages only)" "$sweep_calls" "" \
+		"info: $(calc "$sweep_calls / ($FLEET_CUST + $FLEET_DEV) * 1000") per 1000 users+devices"
 
 	# The same at concurrency 1, on a subset (the full batch would take
 	# calls x 20 ms): compare calls per second.

@@ -133,9 +133,7 @@ int cmd_enqueue(int argc, char **argv, struct app *app)
 	}
 
 	memset(&ctx, 0, sizeof(ctx));
-	rules.key = &key;
-	rules.now = time(NULL);
-	rules.products = &app->cfg.products;
+	intake_rules_init(&rules, &key, &app->cfg);
 	memset(&io, 0, sizeof(io));
 	io.format = (enum intake_format)fmt;
 	io.name = fp == stdin ? "<stdin>" : path;
@@ -153,6 +151,7 @@ int cmd_enqueue(int argc, char **argv, struct app *app)
 		ret = cmd_db_failed();
 		goto out;
 	}
+	ctx.stage.initial = rules.initial;
 	if (intake_read(fp, &io, stage_one, &ctx, &st) ||
 	    queue_stage_done(&ctx.stage)) {
 		ret = ctx.db_failed ? cmd_db_failed() : EXIT_USAGE;

@@ -13,6 +13,7 @@
 
 #include "digest.h"
 #include "engine.h"
+#include "escape.h"
 #include "intake.h"
 #include "log.h"
 #include "queue.h"
@@ -78,7 +79,7 @@ int cmd_erase(int argc, char **argv, struct app *app)
 {
 	const char *email = NULL, *customer = NULL, *device = NULL;
 	const char *rid = NULL, *received = NULL;
-	struct intake_rules rules = { NULL, 0, NULL };
+	struct intake_rules rules;
 	struct engine_opts eo = { 0 };
 	struct engine_result res;
 	struct queue_request r;
@@ -130,7 +131,8 @@ int cmd_erase(int argc, char **argv, struct app *app)
 	r.request_id = rid ? xstrdup(rid) : NULL;
 	r.received_at = received ? xstrdup(received) : NULL;
 	r.source = xstrdup("erase");
-	rules.now = time(NULL);
+	/* The key is not loaded yet: no subject_ref, the engine adds it. */
+	intake_rules_init(&rules, NULL, &app->cfg);
 	ret = EXIT_USAGE;
 	if (intake_validate(&r, &rules, &generated, &why)) {
 		error("erase: %s", why.buf);
@@ -152,6 +154,17 @@ int cmd_erase(int argc, char **argv, struct app *app)
 	eo.single = &r;
 	eo.show_plan = cmd_show_plan;
 	ret = cmd_engine(app, "erase", &eo, &res);
+	if (res.status == ENGINE_AWAITING) {
+		/* The id is shell-quoted: it may come from anywhere. */
+		struct buf q = BUF_INIT;
+
+		escape_shell(&q, r.request_id);
+		printf("request %s is queued and awaits approval ([policy] "
+		       "approval = required); another user runs: erasectl "
+		       "approve %s; then 'erasectl run' erases it\n",
+		       r.request_id, q.buf);
+		buf_release(&q);
+	}
 	if (res.already_done) {
 		printf("request %s is already done (%s)\n", r.request_id,
 		       res.already_done);

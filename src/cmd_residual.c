@@ -276,14 +276,18 @@ static int export_all(sqlite3 *db, const struct evidence_set *evs,
 		      struct out *o)
 {
 	struct map_ent *v = xcalloc(evs->by_id.n + 1, sizeof(*v));
-	size_t i, n = 0;
+	const char *key;
+	void *val;
+	size_t i, pos, n = 0;
 	int ret = 0;
 
-	for (i = 0; i < evs->by_id.cap; i++) {
-		const struct evidence *ev = evs->by_id.v[i].val;
+	for (pos = 0; map_next(&evs->by_id, &pos, &key, &val); pos++) {
+		const struct evidence *ev = val;
 
-		if (evs->by_id.v[i].key && ev && ev->status == Q_DONE)
-			v[n++] = evs->by_id.v[i];
+		if (ev->status == Q_DONE) {
+			v[n].key = (char *)key;
+			v[n++].val = val;
+		}
 	}
 	qsort(v, n, sizeof(*v), by_first_seq);
 	for (i = 0; !ret && i < n; i++)

@@ -50,9 +50,16 @@ void cmd_show_plan(const struct job *j, void *ctx)
 
 int cmd_engine_exit(const struct engine_result *r)
 {
-	switch (r->status) {
-	case ENGINE_OK:
+	if (r->status == ENGINE_OK)
 		return r->failed || r->discovery_failed ? EXIT_FAILED : EXIT_OK;
+	return cmd_engine_exit_status(r->status);
+}
+
+int cmd_engine_exit_status(enum engine_status s)
+{
+	switch (s) {
+	case ENGINE_OK:
+		return EXIT_OK;
 	case ENGINE_CONFIG:
 		return EXIT_USAGE;
 	case ENGINE_DB:
@@ -63,6 +70,7 @@ int cmd_engine_exit(const struct engine_result *r)
 		return EXIT_UNREACHABLE;
 	case ENGINE_API_FAILED:
 	case ENGINE_NOT_DONE:
+	case ENGINE_AWAITING:
 		break;
 	}
 	return EXIT_FAILED;

@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "civil.h"
 #include "escape.h"
+#include "evidence.h"
 #include "log.h"
 #include "queue.h"
 #include "banned.h"
@@ -28,16 +29,25 @@ static const char usage[] =
 	"  --format json   {\"counts\": {STATE: N, ...}, \"requests\":\n"
 	"                  [{\"request_id\", \"status\", \"outcome\", \"attempts\",\n"
 	"                  \"received_at\", \"deadline\", \"completed_at\",\n"
-	"                  \"last_error\"}]}\n"
+	"                  \"last_error\", \"enqueued_by\", \"approved_by\",\n"
+	"                  \"approved_at\", \"denied_by\"}]}: who enqueued,\n"
+	"                  approved or denied it (OS users, from the ledger)\n"
 	"\n"
 	"exit status: 0 ok; 1 REQUEST_ID is not queued; 2 usage error;\n"
 	"3 database error.\n";
+
+/* An evidence name, or NULL when the ledger has none. */
+static const char *str_or_null(const char *s)
+{
+	return s && *s ? s : NULL;
+}
 
 /*
  * One request of the JSON list, printed as it is made: 100,000 requests
  * never sit in one cJSON tree.
  */
 static void print_json_request(const struct queue_request *r,
+			      const struct evidence *who,
 			      const char *deadline, int first)
 {
 	struct buf out = BUF_INIT;
@@ -51,6 +61,10 @@ static void print_json_request(const struct queue_request *r,
 	json_add_text(o, "deadline", deadline);
 	json_add_text(o, "completed_at", r->completed_at);
 	json_add_text(o, "last_error", r->last_error);
+	json_add_text(o, "enqueued_by", str_or_null(who->enqueued_by));
+	json_add_text(o, "approved_by", str_or_null(who->approved_by));
+	json_add_text(o, "approved_at", str_or_null(who->approved_at));
+	json_add_text(o, "denied_by", str_or_null(who->decided_by));
 	json_print(o, 0, &out);
 	printf("%s%.*s", first ? "" : ",", (int)out.len - 1, out.buf);
 	buf_release(&out);
@@ -73,7 +87,8 @@ static void print_field(const char *label, const char *s)
 }
 
 static void print_text_one(const struct queue_request *r,
-			   const char *deadline, int overdue)
+			   const struct evidence *who, const char *deadline,
+			   int overdue)
 {
 	print_field("request_id:", r->request_id);
 	printf("status:       %s%s\n", queue_status_name(r->status),
@@ -105,6 +120,14 @@ static void print_text_one(const struct queue_request *r,
 	printf("attempts:     %d\n", r->attempts);
 	if (r->last_error)
 		print_field("last_error:", r->last_error);
+	if (who->enqueued_by[0])
+		print_field("enqueued_by:", who->enqueued_by);
+	if (who->approved_by[0]) {
+		print_field("approved_by:", who->approved_by);
+		print_field("approved_at:", who->approved_at);
+	}
+	if (who->decided_by[0])
+		print_field("denied_by:", who->decided_by);
 	print_field("queued_at:", r->queued_at);
 	print_field("updated_at:", r->updated_at);
 	if (r->completed_at)
@@ -121,6 +144,7 @@ int cmd_status(int argc, char **argv, struct app *app)
 {
 	struct queue_list list;
 	struct queue_request one;
+	struct evidence who;
 	const struct queue_request *rows;
 	long counts[Q_NSTATUS];
 	const char *id = NULL;
@@ -209,10 +233,17 @@ int cmd_status(int argc, char **argv, struct app *app)
 
 		civil_judge(queue_status_clock(r->status), have ? deadline :
 			    NULL, r->completed_at, today, &v);
+		if ((json || id) &&
+		    evidence_people(app->db, r->request_id, &who)) {
+			ret = cmd_db_failed();
+			break;
+		}
 		if (json) {
-			print_json_request(r, have ? deadline : NULL, i == 0);
+			print_json_request(r, &who, have ? deadline : NULL,
+					   i == 0);
 		} else if (id) {
-			print_text_one(r, have ? deadline : NULL, v.overdue);
+			print_text_one(r, &who, have ? deadline : NULL,
+				       v.overdue);
 		} else {
 			escape_text(&rid, r->request_id);
 			escape_text(&rat, r->received_at);

@@ -102,6 +102,9 @@ struct engine_result;
 void cmd_engine_summary(const struct engine_opts *o,
 			const struct engine_result *r);
 int cmd_engine_exit(const struct engine_result *r);
+/* The exit code of an engine status other than a run's own counts. */
+enum engine_status;
+int cmd_engine_exit_status(enum engine_status s);
 /*
  * Runs the engine for run or erase (a dry run when opts->dry_run):
  * records the run in the runs table (metrics.h) unless it is a dry run,
@@ -130,6 +133,9 @@ extern const struct option cmd_verify_opts[];
 extern const struct option cmd_completion_opts[];
 extern const struct option cmd_metrics_opts[];
 extern const struct option cmd_residual_opts[];
+extern const struct option cmd_approve_opts[];
+extern const struct option cmd_deny_opts[];
+extern const struct option cmd_sweep_opts[];
 
 int cmd_init(int argc, char **argv, struct app *app);
 int cmd_enqueue(int argc, char **argv, struct app *app);
@@ -148,5 +154,8 @@ int cmd_doctor(int argc, char **argv, struct app *app);
 int cmd_completion(int argc, char **argv, struct app *app);
 int cmd_metrics(int argc, char **argv, struct app *app);
 int cmd_residual(int argc, char **argv, struct app *app);
+int cmd_approve(int argc, char **argv, struct app *app);
+int cmd_deny(int argc, char **argv, struct app *app);
+int cmd_sweep(int argc, char **argv, struct app *app);
 
 #endif

@@ -37,6 +37,7 @@ static const struct key_def keys[] = {
 	{ "policy", "device_function" },
 	{ "policy", "device_function_arg" },
 	{ "policy", "residual_stores" },
+	{ "policy", "approval" },
 	{ "store", "db" },	     { "store", "hmac_key_file" },
 };
 
@@ -235,6 +236,10 @@ int config_set(struct config *c, const char *section, const char *key,
 						 c->residual_stores.v[i],
 						 COVERAGE_RESIDUAL_DEFAULT);
 		}
+	} else if (!strcmp(key, "approval")) {
+		if (strcmp(v, "none") && strcmp(v, "required"))
+			return bad_value(origin, key, v, "none or required");
+		c->approval_required = !strcmp(v, "required");
 	} else if (!strcmp(key, "db")) {
 		if (!*v)
 			return bad_value(origin, key, v, "a file name");

@@ -38,6 +38,7 @@ struct config {
 	char *device_function;	/* a wipe function the firmware exposes */
 	char *device_function_arg;
 	struct strvec residual_stores;	/* coverage_residual_kind() names */
+	int approval_required;	/* new requests await a second person */
 	/* [store] */
 	char *db;
 	char *hmac_key_file;

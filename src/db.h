@@ -45,6 +45,8 @@ enum db_stmt_slot {
 	DB_STMT_LEDGER_HEAD,
 	DB_STMT_LEDGER_INSERT,
 	DB_STMT_COVERAGE,
+	DB_STMT_APPROVAL,
+	DB_STMT_PEOPLE,
 	DB_NSTMT,
 };
 sqlite3_stmt *db_kept(sqlite3 *db, enum db_stmt_slot slot, const char *sql);

@@ -14,6 +14,7 @@
 #include "db.h"
 #include "digest.h"
 #include "escape.h"
+#include "evidence.h"
 #include "execute.h"
 #include "fleet.h"
 #include "intake.h"
@@ -239,6 +240,25 @@ static int check_hold(struct engine *e, struct job *j)
 	return ret;
 }
 
+/*
+ * Approval is proven by the ledger, not by the queue row's state: a
+ * request whose ledger still awaits approval is failed, never acted on.
+ */
+static int check_approved(struct engine *e, struct job *j)
+{
+	int rc;
+
+	if (j->fail || j->state == J_HELD)
+		return 0;
+	rc = evidence_awaits_approval(e->db, j->q.request_id);
+	if (rc > 0 && job_fail(j, "not_approved", "the ledger shows no "
+			       "approval of this request (its queue row was "
+			       "changed outside erasectl): another user must "
+			       "run 'erasectl approve'"))
+		warning("request '%s' failed: %s", j->q.request_id, j->fail);
+	return rc < 0 ? -1 : 0;
+}
+
 /* Decides each job's end: done (with its outcome) or failed. */
 static void settle_jobs(struct engine *e)
 {
@@ -340,6 +360,7 @@ static int erase_queue(struct engine *e)
 {
 	struct job *j = &e->jobs[0];
 	struct engine_preview pv;
+	struct intake_rules rules;
 	int rc;
 
 	memset(&pv, 0, sizeof(pv));
@@ -358,6 +379,8 @@ static int erase_queue(struct engine *e)
 		return 0;
 	free(j->q.subject_ref);
 	j->q.subject_ref = j->ref[0] ? xstrdup(j->ref) : NULL;
+	intake_rules_init(&rules, &e->key, &e->cfg);
+	j->q.status = rules.initial;
 	e->res->status = ENGINE_DB;
 	if (db_begin(e->db))
 		return -1;
@@ -368,9 +391,15 @@ static int erase_queue(struct engine *e)
 		goto fail;
 	}
 	if (rc == QUEUE_ADDED &&
-	    queue_ledger_event(e->db, j->q.request_id, j->q.subject_ref,
-			       LEDGER_EV_ENQUEUED, NULL, "erase"))
+	    queue_record_enqueued(e->db, &j->q, "erase", NULL))
 		goto fail;
+	if (rc == QUEUE_ADDED && j->q.status == Q_AWAITING) {
+		/* A second person decides; the run after that erases. */
+		if (db_commit(e->db))
+			goto fail;
+		e->res->status = ENGINE_AWAITING;
+		return -1;
+	}
 	if (queue_transition(e->db, j->q.request_id, Q_RUNNING, NULL)) {
 		if (!db_busy())
 			e->res->status = ENGINE_NOT_DONE;
@@ -430,7 +459,8 @@ static int process_window(struct engine *e)
 	} else {
 		for (i = 0; i < e->njobs; i++)
 			if (plan_job(&e->jobs[i], &e->fleet, e->db, &e->cfg,
-				     &e->key) || check_hold(e, &e->jobs[i])) {
+				     &e->key) || check_hold(e, &e->jobs[i]) ||
+			    check_approved(e, &e->jobs[i])) {
 				e->res->status = ENGINE_DB;
 				return -1;
 			}
@@ -563,10 +593,8 @@ static long prepare_queue(struct engine *e)
 	struct intake_rules rules;
 	long n;
 
-	rules.key = &e->key;
-	rules.now = time(NULL);
-	rules.products = &e->cfg.products;
-	if (!e->opts->dry_run && intake_upstream(e->db, &rules, Q_PENDING) < 0)
+	intake_rules_init(&rules, &e->key, &e->cfg);
+	if (!e->opts->dry_run && intake_upstream(e->db, &rules) < 0)
 		return -1;
 	if (queue_count_claimable(e->db, &n))
 		return -1;

@@ -71,6 +71,7 @@ enum engine_status {
 	ENGINE_API_FAILED,	/* the checks before the run failed (5xx,
 				 * bad answers): nothing was claimed */
 	ENGINE_NOT_DONE,	/* erase: not confirmed, or it cannot plan */
+	ENGINE_AWAITING,	/* erase: queued; it awaits approval */
 };
 
 struct engine_result {

@@ -115,6 +115,51 @@ void evidence_step(struct evidence *ev, int64_t seq, const char *event,
 	}
 }
 
+int evidence_awaits_approval(sqlite3 *db, const char *request_id)
+{
+	sqlite3_stmt *st = db_kept(db, DB_STMT_APPROVAL, "SELECT event FROM "
+				   "ledger WHERE request_id = ?1 AND event IN "
+				   "('awaiting_approval', 'approved', "
+				   "'denied') ORDER BY seq DESC LIMIT 1");
+	const char *ev;
+	int rc, ret;
+
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, request_id);
+	rc = sqlite3_step(st);
+	ev = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+	ret = ev && !strcmp(ev, LEDGER_EV_AWAITING);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = db_fail(db);
+	sqlite3_reset(st);
+	return ret;
+}
+
+int evidence_people(sqlite3 *db, const char *request_id, struct evidence *ev)
+{
+	sqlite3_stmt *st = db_kept(db, DB_STMT_PEOPLE, "SELECT seq, event, "
+				   "target_id, detail, ts, operator FROM "
+				   "ledger WHERE request_id = ?1 AND event IN "
+				   "('enqueued', 'approved', 'denied') ORDER "
+				   "BY seq");
+	int rc;
+
+	evidence_init(ev);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, request_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		evidence_step(ev, sqlite3_column_int64(st, 0),
+			      (const char *)sqlite3_column_text(st, 1),
+			      (const char *)sqlite3_column_text(st, 2),
+			      (const char *)sqlite3_column_text(st, 3),
+			      (const char *)sqlite3_column_text(st, 4),
+			      (const char *)sqlite3_column_text(st, 5));
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : db_fail(db);
+}
+
 int evidence_of(sqlite3 *db, const char *request_id, struct evidence *ev)
 {
 	sqlite3_stmt *st;

@@ -51,6 +51,19 @@ void evidence_step(struct evidence *ev, int64_t seq, const char *event,
 		   const char *target, const char *detail, const char *ts,
 		   const char *op);
 
+/*
+ * 1 when the request's latest approval entry is "awaiting_approval" (no
+ * "approved" or "denied" after it): whatever its queue row says, it must
+ * not be acted on. 0 otherwise, -1 on a database error.
+ */
+int evidence_awaits_approval(sqlite3 *db, const char *request_id);
+
+/*
+ * Only who enqueued, approved (when) or denied the request, into ev (a
+ * cheap read for listings). Returns 0, or -1 on a database error.
+ */
+int evidence_people(sqlite3 *db, const char *request_id, struct evidence *ev);
+
 /* The evidence of one request. Returns 0, or -1 on a database error. */
 int evidence_of(sqlite3 *db, const char *request_id, struct evidence *ev);
 

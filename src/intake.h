@@ -41,7 +41,16 @@ struct intake_rules {
 	const struct hmac_key *key;	/* fills subject_ref */
 	time_t now;			/* default received_at; no later */
 	const struct strvec *products;	/* [products] ids (empty: any) */
+	enum queue_status initial;	/* where a valid request starts */
 };
+
+/*
+ * The rules of cfg: its products, now, and the state new requests start
+ * in: awaiting_approval when [policy] approval = required, else pending.
+ */
+struct config;
+void intake_rules_init(struct intake_rules *rules, const struct hmac_key *key,
+		       const struct config *cfg);
 
 /*
  * Validates and normalizes r in place; r holds the values as given (each
@@ -88,14 +97,23 @@ int intake_format_parse(const char *s);
  * Records the rows upstream systems INSERTed into erasure_queue (rows
  * without an "enqueued" ledger entry): each is validated by
  * intake_validate and gets its "enqueued" entry (detail "upstream"); a
- * valid pending row moves to `initial` (pending, or awaiting_approval); an
+ * valid pending row moves to rules->initial (pending, or
+ * awaiting_approval); an
  * invalid row, or one inserted in any other state, becomes rejected with
  * the reason (ledger "rejected") and loses its plaintext subject. Runs in
  * the caller's transaction if one is open, else in its own. Returns the
  * number of rows recorded, or -1.
  */
-int intake_upstream(sqlite3 *db, const struct intake_rules *rules,
-		    enum queue_status initial);
+int intake_upstream(sqlite3 *db, const struct intake_rules *rules);
+
+/*
+ * The subject a Particle username stands for: an email-shaped one is an
+ * email subject (normalized, so that its subject_ref is the email's and
+ * lookup --email finds it), any other a customer named exactly. Sets one
+ * of *email and *customer (the caller frees it), the other to NULL.
+ */
+void intake_subject_of_username(const char *username, char **email,
+				char **customer);
 
 /*
  * Field validators, for tests and for free text outside requests. Each

@@ -173,7 +173,7 @@ void ledger_now(char out[32])
  * email (alice@corp.example) keeps only its local part: the ledger holds
  * no email addresses at all.
  */
-static const char *operator_name(void)
+const char *ledger_operator(void)
 {
 	static char name[128];
 	struct passwd *pw;
@@ -301,7 +301,7 @@ int ledger_append(sqlite3 *db, struct ledger_entry *e)
 	if (!e->event || !e->event[0])
 		return error("a ledger entry needs an event kind");
 	if (!e->operator_name)
-		e->operator_name = operator_name();
+		e->operator_name = ledger_operator();
 	if (check_no_pii(e))
 		return -1;
 	if (own && db_begin(db))

@@ -133,6 +133,13 @@ struct ledger_entry {
  */
 int ledger_append(sqlite3 *db, struct ledger_entry *e);
 
+/*
+ * The effective OS user, as ledger entries name it (looked up once; an
+ * email-shaped login keeps only its local part): who enqueued, approved,
+ * held a request.
+ */
+const char *ledger_operator(void);
+
 /* The columns ledger rows are read with: the encoding's order. */
 #define LEDGER_COLUMNS "seq, ts, request_id, subject_ref, event, " \
 	"target_kind, target_id, method, path, status, body_sha256, " \

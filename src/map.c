@@ -78,3 +78,14 @@ void map_release(struct map *m, void (*free_val)(void *))
 	free(m->v);
 	map_init(m);
 }
+
+int map_next(const struct map *m, size_t *pos, const char **key, void **val)
+{
+	for (; *pos < m->cap; (*pos)++)
+		if (m->v[*pos].key && m->v[*pos].val) {
+			*key = m->v[*pos].key;
+			*val = m->v[*pos].val;
+			return 1;
+		}
+	return 0;
+}

@@ -23,6 +23,12 @@ void map_init(struct map *m);
 void *map_get(const struct map *m, const char *key);
 /* Stores val under key, replacing any value there. */
 void map_put(struct map *m, const char *key, void *val);
+/*
+ * The next entry at or after *pos with a value, in no particular order:
+ * for (pos = 0; map_next(m, &pos, &key, &val); pos++) ...
+ * Returns 0 when there is none.
+ */
+int map_next(const struct map *m, size_t *pos, const char **key, void **val);
 /* Frees the keys; free_val (may be NULL) frees each value. */
 void map_release(struct map *m, void (*free_val)(void *));
 

@@ -564,23 +564,6 @@ static void plan_leftovers(struct planner *pl, const struct prior *prior,
 	buf_release(&path);
 }
 
-/*
- * The subject a device's owner stands for: an email-shaped username is an
- * email subject (its subject_ref is the email's, so lookup --email finds
- * it), any other one a customer named exactly.
- */
-static void subject_of_owner(struct job *j, const char *username)
-{
-	char *norm = email_normalize(username);
-
-	if (!intake_check_email(norm)) {
-		j->email = norm;
-		return;
-	}
-	free(norm);
-	j->customer = xstrdup(username);
-}
-
 /* The products the request covers: its product, or all. */
 static int plan_scope(struct job *j, const struct config *cfg)
 {
@@ -610,7 +593,8 @@ static int plan_subject(struct job *j, const struct fleet *f,
 		const struct fleet_device *d = fleet_device(f, j->q.device_id);
 
 		if (d && d->owner && in_scope(j, d->product)) {
-			subject_of_owner(j, d->owner->username);
+			intake_subject_of_username(d->owner->username,
+						   &j->email, &j->customer);
 			j->resolved = 1;
 		}
 	}

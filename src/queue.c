@@ -420,7 +420,7 @@ int queue_stage_add(struct queue_stage *s, const struct queue_request *r,
 	db_bind_text(st, 6, r->received_at);
 	db_bind_text(st, 7, r->source);
 	db_bind_text(st, 8, r->subject_ref);
-	db_bind_text(st, 9, queue_status_name(r->status));
+	db_bind_text(st, 9, queue_status_name(s->initial));
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
@@ -449,8 +449,7 @@ static int commit_row(struct adder *a, sqlite3_stmt *st, const char *kind,
 	r.status = s < 0 ? Q_PENDING : (enum queue_status)s;
 	rc = adder_add(a, &r);
 	if (rc == QUEUE_ADDED) {
-		ret = queue_ledger_event(a->db, r.request_id, r.subject_ref,
-					 LEDGER_EV_ENQUEUED, NULL, kind);
+		ret = queue_record_enqueued(a->db, &r, kind, NULL);
 		(*queued)++;
 	} else if (rc == QUEUE_DUPLICATE) {
 		(*duplicates)++;
@@ -502,6 +501,18 @@ out:
 	sqlite3_finalize(st);
 	adder_release(&a);
 	return ret;
+}
+
+int queue_record_enqueued(sqlite3 *db, const struct queue_request *r,
+			  const char *kind, const char *link)
+{
+	if (queue_ledger_event(db, r->request_id, r->subject_ref,
+			       LEDGER_EV_ENQUEUED, link, kind))
+		return -1;
+	if (r->status != Q_AWAITING)
+		return 0;
+	return queue_ledger_event(db, r->request_id, r->subject_ref,
+				  LEDGER_EV_AWAITING, NULL, "approval required");
 }
 
 int queue_ledger_event(sqlite3 *db, const char *request_id,

@@ -92,6 +92,15 @@ enum queue_add_result {
 int queue_add(sqlite3 *db, const struct queue_request *r);
 
 /*
+ * The ledger entries of a request that entered the queue (r as stored):
+ * "enqueued" (detail kind: csv, opendsr, erase, upstream, sweep;
+ * target_id link, the request it follows up, or NULL), then
+ * "awaiting_approval" when it waits for one. In the caller's transaction.
+ */
+int queue_record_enqueued(sqlite3 *db, const struct queue_request *r,
+			  const char *kind, const char *link);
+
+/*
  * Requests checked before any is written (enqueue of 100,000 rows): each
  * is staged in a temporary table and classified against the queue and
  * the rows staged before it; only then are they moved into erasure_queue
@@ -106,6 +115,7 @@ struct queue_stage {
 	sqlite3 *db;
 	sqlite3_stmt *find[2], *open[2], *insert;
 	long staged;
+	enum queue_status initial;	/* pending (init), or awaiting */
 };
 int queue_stage_init(struct queue_stage *s, sqlite3 *db);
 int queue_stage_add(struct queue_stage *s, const struct queue_request *r,

@@ -179,6 +179,12 @@ static int is_done(const struct receipt *rc)
 	return !strcmp(rc->status, "done");
 }
 
+/* A name from the evidence, or NULL when the ledger has none. */
+static const char *opt(const char *s)
+{
+	return *s ? s : NULL;
+}
+
 static int with_residue(const struct receipt *rc)
 {
 	return rc->outcome && !strcmp(rc->outcome, "erased_with_residue");
@@ -339,6 +345,10 @@ void receipt_json(const struct receipt *rc, struct buf *out)
 	json_add_text(o, "extension_reason", rc->extension_reason);
 	json_add_text(o, "completed_at", rc->completed_at);
 	cJSON_AddBoolToObject(o, "within_deadline", within_deadline(rc));
+	json_add_text(o, "enqueued_by", opt(rc->ev.enqueued_by));
+	json_add_text(o, "approved_by", opt(rc->ev.approved_by));
+	json_add_text(o, "approved_at", opt(rc->ev.approved_at));
+	json_add_text(o, "denied_by", opt(rc->ev.decided_by));
 	cJSON_AddItemToObject(o, "actions", entries_json(rc, "result"));
 	cJSON_AddItemToObject(o, "verification", entries_json(rc, "verify"));
 	cJSON_AddItemToObject(o, "coverage", coverage_json(rc));
@@ -468,7 +478,19 @@ void receipt_text(const struct receipt *rc, struct buf *out)
 	if (is_done(rc))
 		buf_adds(out, within_deadline(rc) ? " (within the deadline)" :
 			 " (AFTER the deadline)");
-	buf_addf(out, "\ngenerated:    %s\n", rc->generated_at);
+	buf_addch(out, '\n');
+	if (rc->ev.enqueued_by[0])
+		field(out, "enqueued by:", rc->ev.enqueued_by);
+	if (rc->ev.approved_by[0]) {
+		buf_adds(out, "approved by:  ");
+		escape_text(out, rc->ev.approved_by);
+		buf_adds(out, " at ");
+		escape_text(out, rc->ev.approved_at);
+		buf_addch(out, '\n');
+	}
+	if (rc->ev.decided_by[0])
+		field(out, "denied by:", rc->ev.decided_by);
+	buf_addf(out, "generated:    %s\n", rc->generated_at);
 
 	for (i = 0; i < rc->nentries; i++) {
 		nres += !strcmp(rc->entries[i].event, "result");

@@ -40,6 +40,9 @@ void report_release(struct report *r)
 		free(q->outcome);
 		free(q->extension_reason);
 		free(q->disagreement);
+		free(q->enqueued_by);
+		free(q->approved_by);
+		free(q->approved_at);
 	}
 	free(r->requests);
 	for (i = 0; i < r->nactions; i++) {
@@ -209,6 +212,24 @@ static void apply_evidence(struct report *r, struct report_request *q,
 		NULL;
 	memcpy(q->coverage, ev->coverage, sizeof(q->coverage));
 	count_coverage(r, q);
+	q->enqueued_by = ev->enqueued_by[0] ? xstrdup(ev->enqueued_by) : NULL;
+	q->approved_by = ev->approved_by[0] ? xstrdup(ev->approved_by) : NULL;
+	q->approved_at = ev->approved_at[0] ? xstrdup(ev->approved_at) : NULL;
+	q->reappeared = ev->reappeared;
+	r->reappeared += ev->reappeared > 0;
+}
+
+/* Whether q passed its deadline while it awaited approval. */
+static int overdue_waiting(const struct report_request *q)
+{
+	long approved, deadline;
+
+	if (!q->deadline[0])
+		return 0;
+	if (!strcmp(q->status, "awaiting_approval"))
+		return q->overdue;
+	return q->approved_at && !civil_date_days(q->approved_at, &approved) &&
+	       !civil_date_days(q->deadline, &deadline) && approved > deadline;
 }
 
 static int load_requests(sqlite3 *db, struct report *r, const char *to_next,
@@ -244,6 +265,8 @@ static int load_requests(sqlite3 *db, struct report *r, const char *to_next,
 			       sqlite3_column_int(st, 12));
 		count_status(r, q);
 		judge_deadline(q, r->deadline_days, r->today, now);
+		q->overdue_waiting = overdue_waiting(q);
+		r->overdue_waiting += q->overdue_waiting;
 		r->overdue += q->overdue;
 		r->done_within_deadline += q->within_deadline;
 		if (q->done && q->have_days)

@@ -14,6 +14,8 @@
  * - days to completion: julianday(completed_at) - julianday(received_at);
  *   the median averages the two middle values, the 95th percentile is the
  *   nearest rank;
+ * - overdue waiting: a request that passed its deadline while it awaited
+ *   approval (still awaiting, or approved after the deadline day);
  * - coverage: a done request's "coverage" entries (coverage.h); a
  *   residual store is one erasectl could not erase;
  * - devices released: distinct devices with an unclaim or remove result
@@ -59,6 +61,10 @@ struct report_request {
 	/* Of a done request: enum coverage_result per store, -1 none. */
 	signed char coverage[STORE_N];
 	int residual;		/* stores left */
+	/* OS users from the ledger, or NULL; approved_at a time. */
+	char *enqueued_by, *approved_by, *approved_at;
+	int overdue_waiting;	/* past its deadline awaiting approval */
+	long reappeared;	/* sweep findings of its subject after it */
 };
 
 struct report_action {
@@ -79,6 +85,8 @@ struct report {
 	/* Done requests by store and coverage result. */
 	long coverage[STORE_N][COV_N];
 	long with_residual;	/* done requests with a store left */
+	long overdue_waiting;	/* passed their deadline awaiting approval */
+	long reappeared;	/* erased requests whose subject came back */
 	long disagreements;	/* requests whose queue row the ledger denies */
 	int have_days;
 	double median_days, p95_days;

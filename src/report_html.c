@@ -417,7 +417,8 @@ static void html_requests(const struct report *r, struct buf *out)
 		 "Subject ref</th><th>Received</th><th>Deadline</th>"
 		 "<th>Completed</th><th>Status</th><th class=\"n\">Devices "
 		 "released</th><th>Customer deleted</th><th>Verified</th>"
-		 "<th>Ledger seq</th><th>Extension</th><th>Queue</th></tr>"
+		 "<th>Ledger seq</th><th>Extension</th><th>Enqueued by</th>"
+		 "<th>Approved by</th><th>Queue</th></tr>"
 		 "</thead>\n"
 		 "<tbody>\n");
 	for (i = 0; i < r->nrequests; i++) {
@@ -463,6 +464,21 @@ static void html_requests(const struct report *r, struct buf *out)
 		} else {
 			buf_adds(out, "<span class=\"no\">&ndash;</span>");
 		}
+		buf_adds(out, "</td><td class=\"nw\">");
+		escape_html(out, str_or(q->enqueued_by, "–"));
+		buf_adds(out, q->overdue_waiting ? "</td><td class=\"nw late\">" :
+			 "</td><td class=\"nw\">");
+		if (q->approved_by) {
+			escape_html(out, q->approved_by);
+			buf_adds(out, "<span class=\"t\">");
+			html_time(out, q->approved_at);
+			buf_adds(out, "</span>");
+		} else {
+			buf_adds(out, "<span class=\"no\">&ndash;</span>");
+		}
+		if (q->overdue_waiting)
+			buf_adds(out, "<span class=\"t\">overdue while "
+				 "awaiting approval</span>");
 		if (q->agrees) {
 			buf_adds(out, "</td><td><span class=\"no\">agrees</span>");
 		} else {
@@ -615,6 +631,19 @@ int report_html(const struct report *r, struct buf *out)
 	buf_reset(&num);
 	buf_addf(&num, "%ld", r->overdue);
 	html_card(out, r->overdue ? "bad" : "good", num.buf, "Overdue");
+	if (r->reappeared) {
+		buf_reset(&num);
+		buf_addf(&num, "%ld", r->reappeared);
+		html_card(out, "bad", num.buf, "Re-appeared after erasure "
+			  "(sweep)");
+	}
+	if (r->awaiting || r->overdue_waiting) {
+		buf_reset(&num);
+		buf_addf(&num, "%ld<small> / %ld overdue</small>", r->awaiting,
+			 r->overdue_waiting);
+		html_card(out, r->overdue_waiting ? "bad" : "", num.buf,
+			  "Awaiting approval");
+	}
 	buf_reset(&num);
 	buf_addf(&num, "%ld<small> / %ld</small>", r->done_within_deadline,
 		 r->done);

@@ -39,6 +39,7 @@ static cJSON *summary_json(const struct report *r)
 	cJSON_AddNumberToObject(o, "not_found", r->not_found);
 	cJSON_AddNumberToObject(o, "requests_with_residual_stores",
 				r->with_residual);
+	cJSON_AddNumberToObject(o, "reappeared", r->reappeared);
 	cJSON_AddNumberToObject(o, "failed", r->failed);
 	cJSON_AddNumberToObject(o, "pending", r->pending);
 	cJSON_AddNumberToObject(o, "running", r->running);
@@ -47,6 +48,8 @@ static cJSON *summary_json(const struct report *r)
 	cJSON_AddNumberToObject(o, "awaiting_approval", r->awaiting);
 	cJSON_AddNumberToObject(o, "ledger_disagreements", r->disagreements);
 	cJSON_AddNumberToObject(o, "overdue", r->overdue);
+	cJSON_AddNumberToObject(o, "overdue_awaiting_approval",
+				r->overdue_waiting);
 	cJSON_AddNumberToObject(o, "done_within_deadline",
 				r->done_within_deadline);
 	cJSON_AddItemToObject(o, "median_days",
@@ -154,6 +157,12 @@ static cJSON *request_json(const struct report_request *q)
 			      days_json(q->done && q->have_days, q->days));
 	cJSON_AddBoolToObject(o, "ledger_agrees", q->agrees);
 	json_add_text(o, "disagreement", q->disagreement);
+	json_add_text(o, "enqueued_by", q->enqueued_by);
+	json_add_text(o, "approved_by", q->approved_by);
+	json_add_text(o, "approved_at", q->approved_at);
+	cJSON_AddBoolToObject(o, "overdue_awaiting_approval",
+			      q->overdue_waiting);
+	cJSON_AddNumberToObject(o, "reappeared", (double)q->reappeared);
 	res = cJSON_AddArrayToObject(o, "residual_stores");
 	for (st = 0; st < STORE_N; st++)
 		if (q->coverage[st] == COV_RESIDUAL)

@@ -35,7 +35,8 @@ int report_csv(const struct report *r, struct buf *out)
 		 "completed_at,status,outcome,overdue,devices_released,"
 		 "customer_deleted,verified,first_seq,last_seq,"
 		 "extension_months,extension_reason,days_to_complete,"
-		 "ledger_agrees,residual_stores\r\n");
+		 "ledger_agrees,residual_stores,enqueued_by,approved_by,"
+		 "approved_at,overdue_awaiting_approval,reappeared\r\n");
 	for (i = 0; i < r->nrequests; i++) {
 		const struct report_request *q = &r->requests[i];
 
@@ -65,7 +66,14 @@ int report_csv(const struct report *r, struct buf *out)
 			buf_addf(out, "%.1f", q->days);
 		buf_adds(out, q->agrees ? ",yes," : ",NO,");
 		residual_list(out, q, ";");
-		buf_adds(out, "\r\n");
+		buf_addch(out, ',');
+		escape_csv_cell(out, str_or(q->enqueued_by, ""));
+		buf_addch(out, ',');
+		escape_csv_cell(out, str_or(q->approved_by, ""));
+		buf_addch(out, ',');
+		escape_csv_cell(out, str_or(q->approved_at, ""));
+		buf_addf(out, ",%s,%ld\r\n", q->overdue_waiting ? "yes" : "no",
+			 q->reappeared);
 	}
 	return 0;
 }
@@ -167,12 +175,17 @@ int report_markdown(const struct report *r, struct buf *out)
 	md_row(out, "— subject not found", "%ld", r->not_found);
 	md_row(out, "Done requests with residual stores", "%ld",
 	       r->with_residual);
+	md_row(out, "Erased subjects found again by a sweep", "%ld",
+	       r->reappeared);
 	md_row(out, "Failed (retried by the next run)", "%ld", r->failed);
 	md_row(out, "Pending", "%ld", r->pending + r->running);
 	md_row(out, "Held (Art. 17(3))", "%ld", r->held);
 	md_row(out, "Rejected", "%ld", r->rejected);
-	if (r->awaiting)
+	if (r->awaiting || r->overdue_waiting) {
 		md_row(out, "Awaiting approval", "%ld", r->awaiting);
+		md_row(out, "**Overdue while awaiting approval**", "**%ld**",
+		       r->overdue_waiting);
+	}
 	md_row(out, "**Overdue**", "**%ld**", r->overdue);
 	md_row(out, "Done within deadline", "%ld of %ld", r->done_within_deadline,
 	       r->done);

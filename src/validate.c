@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "civil.h"
+#include "config.h"
 #include "db.h"
 #include "escape.h"
 #include "ledger.h"
@@ -282,6 +283,29 @@ static void drop_bad_text(struct queue_request *r)
 	}
 }
 
+void intake_subject_of_username(const char *username, char **email,
+				char **customer)
+{
+	char *norm = email_normalize(username);
+
+	*email = *customer = NULL;
+	if (!intake_check_email(norm)) {
+		*email = norm;
+		return;
+	}
+	free(norm);
+	*customer = xstrdup(username);
+}
+
+void intake_rules_init(struct intake_rules *rules, const struct hmac_key *key,
+		       const struct config *cfg)
+{
+	rules->key = key;
+	rules->now = time(NULL);
+	rules->products = &cfg->products;
+	rules->initial = cfg->approval_required ? Q_AWAITING : Q_PENDING;
+}
+
 int intake_validate(struct queue_request *r, const struct intake_rules *rules,
 		    int *generated_id, struct buf *why)
 {
@@ -354,8 +378,7 @@ static void keep_a_ref(struct queue_request *r, const struct intake_rules *rules
 
 /* Records one upstream row (see intake_upstream); 0, or -1. */
 static int record_upstream(sqlite3 *db, struct queue_request *r,
-			   const struct intake_rules *rules,
-			   enum queue_status initial)
+			   const struct intake_rules *rules)
 {
 	struct buf why = BUF_INIT;
 	enum queue_status was = r->status;
@@ -387,10 +410,9 @@ static int record_upstream(sqlite3 *db, struct queue_request *r,
 		keep_a_ref(r, rules, &inserted_ref);
 		drop_bad_text(r);
 	}
-	r->status = bad ? Q_REJECTED : initial;
+	r->status = bad ? Q_REJECTED : rules->initial;
 	if (queue_store_recorded(db, r, bad ? why.buf : NULL) ||
-	    queue_ledger_event(db, r->request_id, r->subject_ref,
-			       LEDGER_EV_ENQUEUED, NULL, "upstream") ||
+	    queue_record_enqueued(db, r, "upstream", NULL) ||
 	    (bad && queue_ledger_event(db, r->request_id, r->subject_ref,
 				       LEDGER_EV_REJECTED, NULL, why.buf)))
 		goto out;
@@ -401,8 +423,7 @@ out:
 	return ret;
 }
 
-int intake_upstream(sqlite3 *db, const struct intake_rules *rules,
-		    enum queue_status initial)
+int intake_upstream(sqlite3 *db, const struct intake_rules *rules)
 {
 	struct queue_list rows;
 	size_t i;
@@ -416,7 +437,7 @@ int intake_upstream(sqlite3 *db, const struct intake_rules *rules,
 		goto out;
 	}
 	for (i = 0; i < rows.n && !ret; i++)
-		if (record_upstream(db, &rows.v[i], rules, initial))
+		if (record_upstream(db, &rows.v[i], rules))
 			ret = -1;
 	if (!ret)
 		ret = (int)rows.n;

@@ -85,7 +85,7 @@ static inline void fuzz_intake_run(const uint8_t *data, size_t size,
 				   struct fuzz_intake_out *out)
 {
 	static const struct hmac_key key = { { 1, 2, 3, 4 } };
-	struct intake_rules rules = { &key, FUZZ_INTAKE_NOW, NULL };
+	struct intake_rules rules = { &key, FUZZ_INTAKE_NOW, NULL, Q_PENDING };
 	struct intake_options opt = { format, "fuzz", &rules };
 	struct intake_stats st = { 0, 0 };
 	struct buf path = BUF_INIT;

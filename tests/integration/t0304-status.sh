@@ -28,7 +28,9 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 assert sorted(d) == ["counts", "requests"], sorted(d)
 assert d["counts"] == {"pending": 3, "running": 0, "done": 1, "failed": 1, "held": 0, "rejected": 0, "awaiting_approval": 0}, d["counts"]
-keys = ["request_id", "status", "outcome", "attempts", "received_at", "deadline", "completed_at", "last_error"]
+# DESIGN.md's keys, and who enqueued, approved or denied (its Additions).
+keys = ["request_id", "status", "outcome", "attempts", "received_at", "deadline", "completed_at", "last_error",
+        "enqueued_by", "approved_by", "approved_at", "denied_by"]
 for r in d["requests"]:
     assert sorted(r) == sorted(keys), sorted(r)
 by = {r["request_id"]: r for r in d["requests"]}

@@ -109,6 +109,23 @@ expect_rc 2 "configuration error exits 2"
 if [ -f "$S/inbox/later.csv" ]; then ok "inbox untouched on a configuration error"; else
 	not_ok "inbox untouched on a configuration error"; fi
 
+# The first night swept (nothing came back); a week later it sweeps
+# again, and the metrics file is written for the textfile collector.
+assert_grep "the first night swept (before its run: nobody was erased yet)" "$T/all-output" "sweep: 0 erased subjects"
+assert_eq "the sweep is recorded" 1 "$(sq "SELECT count(*) FROM runs WHERE kind = 'sweep'")"
+touch -d '8 days ago' "$S/work/.last-sweep"
+nightly --metrics-file "$T/erasectl.prom"
+expect_rc 0 "a week later: exit 0"
+assert_grep "it swept again" "$T/job.err" "sweep exit 0"
+assert_eq "two sweeps recorded" 2 "$(sq "SELECT count(*) FROM runs WHERE kind = 'sweep'")"
+assert_grep "the metrics file is written" "$T/erasectl.prom" "^erasectl_sweep_reappeared 0$"
+assert_eq "the metrics file is readable by the collector" 644 "$(stat -c %a "$T/erasectl.prom")"
+assert_grep "it ends as OpenMetrics does" "$T/erasectl.prom" "^# EOF$"
+nightly --sweep-days 0
+assert_grep "--sweep-days 0: no sweep" "$T/job.err" "sweep exit -"
+nightly --sweep-days soon
+expect_rc 2 "--sweep-days must be a number"
+
 nightly --no-such-flag
 expect_rc 2 "unknown flag exits 2"
 nightly --help

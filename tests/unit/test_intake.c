@@ -978,7 +978,7 @@ static void upstream_records_rows(void **state)
 		     "000000000000', 'pending'), "
 		     "('U-8', NULL, 'Sensor-Owner.7', NULL, '2026-11-06', NULL, "
 		     "'pending')");
-	assert_int_equal(intake_upstream(f->db, &f->rules, Q_PENDING), 7);
+	assert_int_equal(intake_upstream(f->db, &f->rules), 7);
 	queue_request_init(&r);
 
 	/* Valid: normalized, its ref computed, pending. */
@@ -1056,7 +1056,7 @@ static void upstream_records_rows(void **state)
 				       "subject_ref || detail LIKE "
 				       "'%Sensor-Owner%'"), 0);
 	/* Nothing left to do the second time. */
-	assert_int_equal(intake_upstream(f->db, &f->rules, Q_PENDING), 0);
+	assert_int_equal(intake_upstream(f->db, &f->rules), 0);
 	assert_int_equal(fixture_count(f, "SELECT count(*) FROM ledger"), 10);
 	queue_request_release(&r);
 }
@@ -1074,7 +1074,7 @@ static void upstream_invalid_request_id(void **state)
 	fixture_exec(f, "INSERT INTO erasure_queue (request_id, subject_email, "
 		     "received_at) VALUES ('U-9', 'd@example.com', "
 		     "'2026-11-03')");
-	assert_int_equal(intake_upstream(f->db, &f->rules, Q_PENDING), 2);
+	assert_int_equal(intake_upstream(f->db, &f->rules), 2);
 	queue_request_init(&r);
 	get(f, "U@4", &r);
 	assert_int_equal(r.status, Q_REJECTED);
@@ -1093,7 +1093,7 @@ static void upstream_invalid_request_id(void **state)
 	fixture_exec(f, "INSERT INTO erasure_queue (request_id, subject_email, "
 		     "received_at) VALUES ('U@5', 'c@example.com', "
 		     "'2026-11-03'), ('U-10', 'e@example.com', '2026-11-04')");
-	rc = intake_upstream(f->db, &f->rules, Q_PENDING);
+	rc = intake_upstream(f->db, &f->rules);
 	assert_int_equal(rc, 2);
 	get(f, "U@5", &r);
 	assert_int_equal(r.status, Q_REJECTED);
@@ -1114,11 +1114,16 @@ static void upstream_awaiting_approval(void **state)
 	fixture_exec(f, "INSERT INTO erasure_queue (request_id, subject_email, "
 		     "received_at) VALUES ('A-1', 'a@example.com', "
 		     "'2026-11-01'), ('A-2', 'bad', '2026-11-01')");
-	assert_int_equal(intake_upstream(f->db, &f->rules, Q_AWAITING), 2);
+	f->rules.initial = Q_AWAITING;
+	assert_int_equal(intake_upstream(f->db, &f->rules), 2);
+	f->rules.initial = Q_PENDING;
 	queue_request_init(&r);
 	get(f, "A-1", &r);
 	assert_int_equal(r.status, Q_AWAITING);
 	assert_string_equal(r.subject_email, "a@example.com");
+	assert_int_equal(ledger_count(f, "A-1", "enqueued"), 1);
+	assert_int_equal(ledger_count(f, "A-1", "awaiting_approval"), 1);
+	assert_int_equal(ledger_count(f, "A-2", "awaiting_approval"), 0);
 	get(f, "A-2", &r);
 	assert_int_equal(r.status, Q_REJECTED);
 	queue_request_release(&r);
@@ -1132,14 +1137,14 @@ static void upstream_in_callers_transaction(void **state)
 		     "received_at) VALUES ('T-1', 'a@example.com', "
 		     "'2026-11-01')");
 	assert_int_equal(db_begin(f->db), 0);
-	assert_int_equal(intake_upstream(f->db, &f->rules, Q_PENDING), 1);
+	assert_int_equal(intake_upstream(f->db, &f->rules), 1);
 	/* Still inside the caller's transaction, which decides. */
 	assert_int_equal(sqlite3_get_autocommit(f->db), 0);
 	db_rollback(f->db);
 	assert_int_equal(ledger_count(f, "T-1", NULL), 0);
 	assert_int_equal(fixture_count(f, "SELECT count(*) FROM erasure_queue "
 				       "WHERE subject_ref IS NULL"), 1);
-	assert_int_equal(intake_upstream(f->db, &f->rules, Q_PENDING), 1);
+	assert_int_equal(intake_upstream(f->db, &f->rules), 1);
 	assert_int_equal(sqlite3_get_autocommit(f->db), 1);
 	assert_int_equal(ledger_count(f, "T-1", "enqueued"), 1);
 	/* The ledger the rows went to verifies. */

@@ -186,7 +186,7 @@ static void add_and_duplicates(void **state)
 	req(&r, "R-2", "ref-d", NULL);
 	assert_int_equal(queue_stage_add(&st, &r, 0), QUEUE_CONFLICT);
 	req(&r, "R-3", "ref-d", NULL);
-	r.status = Q_AWAITING;
+	st.initial = Q_AWAITING;
 	assert_int_equal(queue_stage_add(&st, &r, 0), QUEUE_ADDED);
 	assert_int_equal(st.staged, 2);
 	/* Nothing is in the queue before the commit. */
@@ -205,6 +205,9 @@ static void add_and_duplicates(void **state)
 	assert_int_equal(fixture_count(f, "SELECT count(*) FROM ledger WHERE "
 				       "event = 'enqueued' AND detail = 'csv' "
 				       "AND request_id IN ('R-2', 'R-3')"), 2);
+	assert_int_equal(fixture_count(f, "SELECT group_concat(request_id) "
+				       "= 'R-3' FROM ledger WHERE event = "
+				       "'awaiting_approval'"), 1);
 
 	/* A finished request keeps only its ref: still the same subject. */
 	fixture_exec(f, "UPDATE erasure_queue SET status = 'done', outcome = "
