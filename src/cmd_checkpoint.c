@@ -91,13 +91,9 @@ int cmd_checkpoint(int argc, char **argv, struct app *app)
 		ret = cmd_db_failed();
 		goto out;
 	}
-	if (out_path) {
-		if (util_write_atomic(out_path, json.buf, json.len, 0644)) {
-			ret = EXIT_USAGE;
-			goto out;
-		}
-	} else {
-		fwrite(json.buf, 1, json.len, stdout);
+	if (cmd_write_output(out_path, &json)) {
+		ret = EXIT_USAGE;
+		goto out;
 	}
 	if (db_commit(app->db)) {
 		ret = cmd_db_failed();

@@ -4,7 +4,6 @@
  */
 #include "commands.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -62,12 +61,7 @@ int cmd_metrics(int argc, char **argv, struct app *app)
 		return EXIT_USAGE;
 	if (metrics_text(app->db, app->cfg.deadline_days, time(NULL), &out)) {
 		ret = cmd_db_failed();
-	} else if (output) {
-		if (util_write_atomic(output, out.buf, out.len, 0644))
-			ret = EXIT_USAGE;
-	} else if (fwrite(out.buf, 1, out.len, stdout) != out.len) {
-		error("write failure on standard output: %s",
-		      strerror(errno));
+	} else if (cmd_write_output(output, &out)) {
 		ret = EXIT_USAGE;
 	}
 	buf_release(&out);

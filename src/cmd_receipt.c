@@ -145,8 +145,7 @@ int cmd_receipt(int argc, char **argv, struct app *app)
 		receipt_json(&rc, &out);
 	else
 		receipt_text(&rc, &out);
-	fwrite(out.buf, 1, out.len, stdout);
-	ret = EXIT_OK;
+	ret = cmd_write_output(NULL, &out) ? EXIT_USAGE : EXIT_OK;
 	if (!rc.agrees || rc.checkpoints_bad) {
 		error("the database was changed outside erasectl (%s): this "
 		      "receipt is not a certificate; run 'erasectl verify'",

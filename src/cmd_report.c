@@ -5,7 +5,6 @@
  */
 #include "commands.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -43,16 +42,6 @@ static const char usage[] =
 	"database error; 5 when the database stayed busy.\n";
 
 enum report_format { FMT_JSON, FMT_CSV, FMT_HTML, FMT_MD };
-
-static int write_output(const char *path, const struct buf *b)
-{
-	if (path)
-		return util_write_atomic(path, b->buf, b->len, 0644);
-	if (fwrite(b->buf, 1, b->len, stdout) != b->len)
-		return error("write failure on standard output: %s",
-			     strerror(errno));
-	return 0;
-}
 
 const struct option cmd_report_opts[] = {
 	{ "from", required_argument, NULL, 'f' },
@@ -151,7 +140,7 @@ int cmd_report(int argc, char **argv, struct app *app)
 	if (ret)
 		ret = EXIT_INTEGRITY;
 	else
-		ret = write_output(output, &out) ? EXIT_USAGE : EXIT_OK;
+		ret = cmd_write_output(output, &out) ? EXIT_USAGE : EXIT_OK;
 	/* The ledger holds: the report stands, and names what does not. */
 	if (!ret && (r.disagreements || r.checkpoints_bad)) {
 		error("%ld request%s whose queue row the ledger does not bear "

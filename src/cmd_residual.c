@@ -5,7 +5,6 @@
  */
 #include "commands.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -296,28 +295,6 @@ static int export_all(sqlite3 *db, const struct evidence_set *evs,
 	return ret;
 }
 
-/* Verifies the chain and replays it into evs; exit code or 0. */
-static int read_evidence(sqlite3 *db, struct evidence_set *evs)
-{
-	struct ledger_scan scan;
-	int rc, ret = 0;
-
-	ledger_scan_init(&scan);
-	scan.on_entry = evidence_set_entry;
-	scan.ctx = evs;
-	rc = ledger_scan(db, 0, &scan);
-	if (rc < 0) {
-		ret = cmd_db_failed();
-	} else if (rc > 0) {
-		error("the ledger does not verify at seq %lld (%s): nothing "
-		      "exported; run 'erasectl verify'",
-		      (long long)scan.bad_seq, scan.reason.buf);
-		ret = EXIT_INTEGRITY;
-	}
-	ledger_scan_release(&scan);
-	return ret;
-}
-
 int cmd_residual(int argc, char **argv, struct app *app)
 {
 	struct evidence_set evs;
@@ -353,9 +330,11 @@ int cmd_residual(int argc, char **argv, struct app *app)
 	if (cmd_extra_args(usage, argc, argv, id ? 1 : 0))
 		return EXIT_USAGE;
 	evidence_set_init(&evs);
-	ret = read_evidence(app->db, &evs);
-	if (ret)
+	ret = evidence_set_read(app->db, &evs, "nothing exported");
+	if (ret) {
+		ret = ret < 0 ? cmd_db_failed() : EXIT_INTEGRITY;
 		goto out;
+	}
 	o.rows = cJSON_CreateArray();
 	if (!o.json)
 		buf_adds(&o.csv, "request_id,store,product,target_kind,"
@@ -384,10 +363,8 @@ int cmd_residual(int argc, char **argv, struct app *app)
 		json_print(top, 1, &o.csv);
 		cJSON_Delete(top);
 	}
-	if (fwrite(o.csv.buf, 1, o.csv.len, stdout) != o.csv.len) {
-		error("write failure on standard output: %s", strerror(errno));
+	if (cmd_write_output(NULL, &o.csv))
 		ret = EXIT_USAGE;
-	}
 out:
 	cJSON_Delete(o.rows);
 	buf_release(&o.csv);

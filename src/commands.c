@@ -187,3 +187,13 @@ int cmd_extra_args(const char *usage, int argc, char **argv, int nargs)
 				       argv[optind + nargs]);
 	return 0;
 }
+
+int cmd_write_output(const char *path, const struct buf *b)
+{
+	if (path)
+		return util_write_atomic(path, b->buf, b->len, 0644);
+	if (fwrite(b->buf, 1, b->len, stdout) != b->len || fflush(stdout))
+		return error("write failure on standard output: %s",
+			     strerror(errno));
+	return 0;
+}

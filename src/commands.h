@@ -112,6 +112,13 @@ int cmd_engine_exit_status(enum engine_status s);
  */
 int cmd_engine(struct app *app, const char *kind, struct engine_opts *opts,
 	       struct engine_result *res);
+/*
+ * Writes b to path atomically (-o FILE: mode 0644 before the umask), or
+ * to standard output when path is NULL. Returns 0, or -1 after an error.
+ */
+struct buf;
+int cmd_write_output(const char *path, const struct buf *b);
+
 /* The engine's show_plan for --dry-run: prints the job's plan. */
 struct job;
 void cmd_show_plan(const struct job *j, void *ctx);

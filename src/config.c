@@ -594,3 +594,11 @@ int config_read_token(const struct config *c, struct buf *token)
 	log_add_secret(token->buf);
 	return 0;
 }
+
+int config_require_products(const struct config *c)
+{
+	if (c->products.n)
+		return 0;
+	return error("no products configured: set 'ids' in the [products] "
+		     "section");
+}

@@ -79,6 +79,9 @@ int config_parse_base_url(const char *url, const char *origin,
 			  struct base_url *out);
 void base_url_release(struct base_url *u);
 
+/* 0 when [products] ids names a product, else -1 after saying so. */
+int config_require_products(const struct config *c);
+
 /*
  * 1 when token_command is set and the file that set it is writable by
  * group or others: whoever can write it can run commands as erasectl.

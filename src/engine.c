@@ -660,11 +660,8 @@ int engine_run(const struct config *cfg, sqlite3 *db,
 	e->res = res;
 	e->window = window_size();
 	res->status = ENGINE_CONFIG;
-	if (!cfg->products.n) {
-		error("no products configured: set 'ids' in the [products] "
-		      "section");
+	if (config_require_products(cfg))
 		return -1;
-	}
 	if (opts->single && !opts->dry_run) {
 		int rc = already_done(e);
 

@@ -115,6 +115,26 @@ void evidence_step(struct evidence *ev, int64_t seq, const char *event,
 	}
 }
 
+/* What a replay reads of an entry, in evidence_step's order. */
+#define REPLAY_COLUMNS "seq, event, target_id, detail, ts, operator"
+
+/* Replays the rows of st (REPLAY_COLUMNS); the last step's result. */
+static int replay(sqlite3_stmt *st, const char *request_id,
+		  struct evidence *ev)
+{
+	int rc;
+
+	db_bind_text(st, 1, request_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		evidence_step(ev, sqlite3_column_int64(st, 0),
+			      (const char *)sqlite3_column_text(st, 1),
+			      (const char *)sqlite3_column_text(st, 2),
+			      (const char *)sqlite3_column_text(st, 3),
+			      (const char *)sqlite3_column_text(st, 4),
+			      (const char *)sqlite3_column_text(st, 5));
+	return rc;
+}
+
 int evidence_awaits_approval(sqlite3 *db, const char *request_id)
 {
 	sqlite3_stmt *st = db_kept(db, DB_STMT_APPROVAL, "SELECT event FROM "
@@ -138,24 +158,16 @@ int evidence_awaits_approval(sqlite3 *db, const char *request_id)
 
 int evidence_people(sqlite3 *db, const char *request_id, struct evidence *ev)
 {
-	sqlite3_stmt *st = db_kept(db, DB_STMT_PEOPLE, "SELECT seq, event, "
-				   "target_id, detail, ts, operator FROM "
-				   "ledger WHERE request_id = ?1 AND event IN "
-				   "('enqueued', 'approved', 'denied') ORDER "
-				   "BY seq");
+	sqlite3_stmt *st = db_kept(db, DB_STMT_PEOPLE, "SELECT "
+				   REPLAY_COLUMNS " FROM ledger WHERE "
+				   "request_id = ?1 AND event IN ('enqueued', "
+				   "'approved', 'denied') ORDER BY seq");
 	int rc;
 
 	evidence_init(ev);
 	if (!st)
 		return -1;
-	db_bind_text(st, 1, request_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		evidence_step(ev, sqlite3_column_int64(st, 0),
-			      (const char *)sqlite3_column_text(st, 1),
-			      (const char *)sqlite3_column_text(st, 2),
-			      (const char *)sqlite3_column_text(st, 3),
-			      (const char *)sqlite3_column_text(st, 4),
-			      (const char *)sqlite3_column_text(st, 5));
+	rc = replay(st, request_id, ev);
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : db_fail(db);
 }
@@ -166,18 +178,10 @@ int evidence_of(sqlite3 *db, const char *request_id, struct evidence *ev)
 	int rc;
 
 	evidence_init(ev);
-	if (db_prepare(db, &st, "SELECT seq, event, target_id, detail, ts, "
-		       "operator FROM ledger WHERE request_id = ?1 ORDER BY "
-		       "seq"))
+	if (db_prepare(db, &st, "SELECT " REPLAY_COLUMNS " FROM ledger WHERE "
+		       "request_id = ?1 ORDER BY seq"))
 		return -1;
-	db_bind_text(st, 1, request_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		evidence_step(ev, sqlite3_column_int64(st, 0),
-			      (const char *)sqlite3_column_text(st, 1),
-			      (const char *)sqlite3_column_text(st, 2),
-			      (const char *)sqlite3_column_text(st, 3),
-			      (const char *)sqlite3_column_text(st, 4),
-			      (const char *)sqlite3_column_text(st, 5));
+	rc = replay(st, request_id, ev);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return db_fail(db);
@@ -215,6 +219,23 @@ void evidence_set_entry(void *ctx, sqlite3_stmt *row)
 		      (const char *)sqlite3_column_text(row, 11),
 		      (const char *)sqlite3_column_text(row, 1),
 		      (const char *)sqlite3_column_text(row, 12));
+}
+
+int evidence_set_read(sqlite3 *db, struct evidence_set *s, const char *what)
+{
+	struct ledger_scan scan;
+	int rc;
+
+	ledger_scan_init(&scan);
+	scan.on_entry = evidence_set_entry;
+	scan.ctx = s;
+	rc = ledger_scan(db, 0, &scan);
+	if (rc > 0)
+		error("the ledger does not verify at seq %lld (%s): %s; run "
+		      "'erasectl verify'", (long long)scan.bad_seq,
+		      scan.reason.buf, what);
+	ledger_scan_release(&scan);
+	return rc;
 }
 
 const struct evidence *evidence_set_get(const struct evidence_set *s,

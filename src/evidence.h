@@ -79,6 +79,13 @@ struct evidence_set {
 void evidence_set_init(struct evidence_set *s);
 void evidence_set_release(struct evidence_set *s);
 void evidence_set_entry(void *ctx, sqlite3_stmt *row);
+/*
+ * Verifies the whole chain and replays it into s in one pass (for a
+ * command that acts on the ledger alone). Returns 0; 1 when the chain
+ * does not verify, after an error ending in what would not be done
+ * ("nothing exported"); -1 on a database error.
+ */
+int evidence_set_read(sqlite3 *db, struct evidence_set *s, const char *what);
 /* The evidence of request_id, or NULL when the ledger has none. */
 const struct evidence *evidence_set_get(const struct evidence_set *s,
 					const char *request_id);

@@ -164,6 +164,10 @@ static int load_rows(sqlite3 *db, sqlite3_stmt *st, struct queue_list *out)
 	return 0;
 }
 
+/* The columns a new request is written with (bind_new_row). */
+#define STAGE_COLUMNS "request_id, subject_email, subject_customer, " \
+	"device_id, product, received_at, source, subject_ref, status"
+
 /* The statements of one insert with its duplicate check. */
 struct adder {
 	sqlite3 *db;
@@ -182,10 +186,9 @@ static int adder_init(struct adder *a, sqlite3 *db)
 	if (db_prepare(db, &a->find, "SELECT " SUBJECT_COLUMNS
 		       " FROM erasure_queue WHERE request_id = ?") ||
 	    db_prepare(db, &a->insert,
-		       "INSERT INTO erasure_queue (request_id, subject_email, "
-		       "subject_customer, device_id, product, received_at, "
-		       "source, subject_ref, status, queued_at, updated_at) "
-		       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10) "
+		       "INSERT INTO erasure_queue (" STAGE_COLUMNS ", "
+		       "queued_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, "
+		       "?6, ?7, ?8, ?9, ?10, ?10) "
 		       "ON CONFLICT (request_id) DO NOTHING")) {
 		sqlite3_finalize(a->find);
 		return -1;
@@ -266,12 +269,10 @@ static int classify(sqlite3 *db, sqlite3_stmt *find,
 	return ret;
 }
 
-static int adder_add(struct adder *a, const struct queue_request *r)
+/* Binds r as the nine STAGE_COLUMNS of an insert, in state status. */
+static void bind_new_row(sqlite3_stmt *st, const struct queue_request *r,
+			 enum queue_status status)
 {
-	sqlite3_stmt *st = a->insert;
-	int rc;
-
-	/* Insert first: a new id, the common case, costs one b-tree walk. */
 	sqlite3_reset(st);
 	db_bind_text(st, 1, r->request_id);
 	db_bind_text(st, 2, r->subject_email);
@@ -281,7 +282,16 @@ static int adder_add(struct adder *a, const struct queue_request *r)
 	db_bind_text(st, 6, r->received_at);
 	db_bind_text(st, 7, r->source);
 	db_bind_text(st, 8, r->subject_ref);
-	db_bind_text(st, 9, queue_status_name(r->status));
+	db_bind_text(st, 9, queue_status_name(status));
+}
+
+static int adder_add(struct adder *a, const struct queue_request *r)
+{
+	sqlite3_stmt *st = a->insert;
+	int rc;
+
+	/* Insert first: a new id, the common case, costs one b-tree walk. */
+	bind_new_row(st, r, r->status);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
@@ -305,9 +315,6 @@ int queue_add(sqlite3 *db, const struct queue_request *r)
 			    "subject", r->request_id);
 	return ret;
 }
-
-#define STAGE_COLUMNS "request_id, subject_email, subject_customer, " \
-	"device_id, product, received_at, source, subject_ref, status"
 
 int queue_stage_init(struct queue_stage *s, sqlite3 *db)
 {
@@ -411,16 +418,7 @@ int queue_stage_add(struct queue_stage *s, const struct queue_request *r,
 	for (i = 0; i < 2; i++)
 		if ((rc = classify(s->db, s->find[i], r)))
 			return rc;
-	sqlite3_reset(st);
-	db_bind_text(st, 1, r->request_id);
-	db_bind_text(st, 2, r->subject_email);
-	db_bind_text(st, 3, r->subject_customer);
-	db_bind_text(st, 4, r->device_id);
-	db_bind_text(st, 5, r->product);
-	db_bind_text(st, 6, r->received_at);
-	db_bind_text(st, 7, r->source);
-	db_bind_text(st, 8, r->subject_ref);
-	db_bind_text(st, 9, queue_status_name(s->initial));
+	bind_new_row(st, r, s->initial);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)

@@ -75,20 +75,11 @@ struct sweep {
 static int load_erased(struct sweep *s)
 {
 	struct evidence_set evs;
-	struct ledger_scan scan;
 	sqlite3_stmt *st = NULL;
 	int rc, ret = -1;
 
 	evidence_set_init(&evs);
-	ledger_scan_init(&scan);
-	scan.on_entry = evidence_set_entry;
-	scan.ctx = &evs;
-	rc = ledger_scan(s->db, 0, &scan);
-	if (rc > 0)
-		error("the ledger does not verify at seq %lld (%s): no sweep; "
-		      "run 'erasectl verify'", (long long)scan.bad_seq,
-		      scan.reason.buf);
-	if (rc)
+	if (evidence_set_read(s->db, &evs, "no sweep"))
 		goto out;
 	if (db_prepare(s->db, &st, "SELECT request_id, subject_ref FROM "
 		       "ledger WHERE event = 'done' AND detail IN ('erased', "
@@ -122,7 +113,6 @@ static int load_erased(struct sweep *s)
 		ret = 0;
 out:
 	sqlite3_finalize(st);
-	ledger_scan_release(&scan);
 	evidence_set_release(&evs);
 	return ret;
 }
@@ -298,11 +288,8 @@ void sweep_run(const struct config *cfg, sqlite3 *db,
 	s->r = r;
 	map_init(&s->erased);
 	r->status = ENGINE_CONFIG;
-	if (!cfg->products.n) {
-		error("no products configured: set 'ids' in the [products] "
-		      "section");
+	if (config_require_products(cfg))
 		goto out;
-	}
 	r->status = ENGINE_DB;
 	if (load_erased(s))
 		goto out;

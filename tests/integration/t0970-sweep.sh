@@ -80,3 +80,11 @@ assert_grep "metrics: the last sweep found nothing" "$T/out" "^erasectl_sweep_re
 assert_no_bytes "no email in any output" "$T/all-output" "alice@example.com" "erin@example.com" "Erin@Example.com"
 ec verify
 expect_rc 0 "the ledger verifies"
+
+# A ledger that does not verify is not swept (nor exported): exit 3.
+sq "DROP TRIGGER ledger_no_update; UPDATE ledger SET detail = 'x' WHERE seq = 2"
+ec sweep --requeue
+expect_rc 3 "sweep over a tampered ledger: exit 3"
+assert_grep "it says why" "$T/err" "the ledger does not verify at seq 2 .*: no sweep"
+ec residual --all
+expect_rc 3 "residual over a tampered ledger: exit 3"
