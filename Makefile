@@ -7,6 +7,15 @@ PREFIX  ?= /usr/local
 VERSION := 0.1.0
 BUILD   := build
 
+# Where `make install` puts the job, the systemd units, the sysusers.d and
+# tmpfiles.d entries and the bash completion (make deb: PREFIX=/usr). The
+# installed service's ExecStart names $(LIBEXECDIR)/erasectl-nightly.
+LIBEXECDIR     = $(PREFIX)/libexec/erasectl
+SYSTEMDUNITDIR = $(PREFIX)/lib/systemd/system
+SYSUSERSDIR    = $(PREFIX)/lib/sysusers.d
+TMPFILESDIR    = $(PREFIX)/lib/tmpfiles.d
+BASHCOMPDIR    = $(PREFIX)/share/bash-completion/completions
+
 PKGS      := libcurl libcjson sqlite3 libcrypto
 FAKE_PKGS := libmicrohttpd libcjson libcrypto
 
@@ -112,14 +121,61 @@ bench: all
 fuzz:
 	@sh tests/fuzz/run.sh
 
-install: $(BUILD)/erasectl
+# bash completion, generated from the command table.
+$(BUILD)/erasectl.bash: $(BUILD)/erasectl
+	$(BUILD)/erasectl completion bash > $@.tmp || { rm -f $@.tmp; exit 1; }
+	mv $@.tmp $@
+
+# jobs/erasectl-nightly.service runs /usr/local/bin/erasectl-nightly (the
+# README's manual install); the installed copy runs $(LIBEXECDIR)'s, with
+# this installation's erasectl rather than the first one in PATH.
+NIGHTLY_EXEC = ExecStart=$(LIBEXECDIR)/erasectl-nightly --erasectl $(PREFIX)/bin/erasectl
+install: $(BUILD)/erasectl $(BUILD)/erasectl.bash
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 $(BUILD)/erasectl $(DESTDIR)$(PREFIX)/bin/erasectl
 	install -m 0644 erasectl.1 $(DESTDIR)$(PREFIX)/share/man/man1/erasectl.1
+	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(SYSTEMDUNITDIR) \
+		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0755 jobs/erasectl-nightly $(DESTDIR)$(LIBEXECDIR)/erasectl-nightly
+	sed 's|^ExecStart=/usr/local/bin/erasectl-nightly$$|$(NIGHTLY_EXEC)|' \
+		jobs/erasectl-nightly.service > $(DESTDIR)$(SYSTEMDUNITDIR)/erasectl-nightly.service
+	@grep -qxF '$(NIGHTLY_EXEC)' $(DESTDIR)$(SYSTEMDUNITDIR)/erasectl-nightly.service || \
+		{ echo 'install: jobs/erasectl-nightly.service has no ExecStart=/usr/local/bin/erasectl-nightly line to rewrite' >&2; exit 1; }
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/erasectl-nightly.service
+	install -m 0644 jobs/erasectl-nightly.timer $(DESTDIR)$(SYSTEMDUNITDIR)/erasectl-nightly.timer
+	install -m 0644 jobs/erasectl.sysusers $(DESTDIR)$(SYSUSERSDIR)/erasectl.conf
+	install -m 0644 jobs/erasectl.tmpfiles $(DESTDIR)$(TMPFILESDIR)/erasectl.conf
+	install -m 0644 $(BUILD)/erasectl.bash $(DESTDIR)$(BASHCOMPDIR)/erasectl
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/erasectl \
 		$(DESTDIR)$(PREFIX)/share/man/man1/erasectl.1
+	rm -f $(DESTDIR)$(LIBEXECDIR)/erasectl-nightly \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/erasectl-nightly.service \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/erasectl-nightly.timer \
+		$(DESTDIR)$(SYSUSERSDIR)/erasectl.conf $(DESTDIR)$(TMPFILESDIR)/erasectl.conf \
+		$(DESTDIR)$(BASHCOMPDIR)/erasectl
+	rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null || true
+
+# The Debian package build/erasectl_VERSION_ARCH.deb: `make install` into a
+# staging tree with PREFIX=/usr, then jobs/deb/build-deb (needs dpkg-dev).
+# Always built without sanitizers (a changed flag set rebuilds everything).
+DEB_ARCH = $(shell dpkg --print-architecture)
+DEB      = $(BUILD)/erasectl_$(VERSION)_$(DEB_ARCH).deb
+ifneq ($(filter deb,$(MAKECMDGOALS)),)
+ifdef SANITIZE
+$(error make deb builds the package without sanitizers: run it without SANITIZE)
+endif
+endif
+.PHONY: deb clean-deb
+deb: $(BUILD)/erasectl $(BUILD)/erasectl.bash
+	rm -rf $(BUILD)/deb
+	$(MAKE) --no-print-directory install PREFIX=/usr DESTDIR=$(CURDIR)/$(BUILD)/deb/root
+	sh jobs/deb/build-deb $(BUILD)/deb $(VERSION) $(DEB)
+
+clean: clean-deb
+clean-deb:
+	rm -rf $(BUILD)/deb $(BUILD)/erasectl.bash $(BUILD)/erasectl_*.deb
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/fake $(BUILD)/tests $(BUILD)/erasectl \

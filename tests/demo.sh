@@ -7,11 +7,13 @@
 # tests/fixtures/demo/requests.csv, runs the batch, verifies the ledger,
 # writes a checkpoint signed with a throwaway Ed25519 key and the HTML and
 # JSON reports, prints a summary, and stops the fake cloud on exit.
+# ERASECTL_BIN=PATH runs another erasectl than build/erasectl, e.g. the
+# installed /usr/bin/erasectl (.ci/deb-test); the fake is build/fakecloud.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 D=${DEMO_DIR:-$ROOT/build/demo}
 FIX=$ROOT/tests/fixtures/demo
-EC=$ROOT/build/erasectl
+EC=${ERASECTL_BIN:-$ROOT/build/erasectl}
 FAKE=$ROOT/build/fakecloud
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
@@ -192,5 +194,5 @@ Everything is in $d/:
   checkpoint       $d/checkpoint.json (public key: $d/checkpoint-key.pub.pem)
   database         $d/erasectl.db (HMAC key: $d/erasectl.key)
   fake cloud log   $d/fakecloud.log
-Look around: ERASECTL_CONFIG=$d/erasectl.conf build/erasectl status
+Look around: ERASECTL_CONFIG=$d/erasectl.conf ${EC#"$ROOT"/} status
 EOF
