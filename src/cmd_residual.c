@@ -185,7 +185,7 @@ static int concerns(enum store s, const struct target *x)
 	if (!strcmp(x->kind, "device"))
 		return s == STORE_CONFIG ? x->config_left :
 		       s == STORE_ON_DEVICE ? x->function_left :
-		       coverage_residual_kind(s);
+		       store_no_endpoint(s);
 	return 0;
 }
 
@@ -199,7 +199,7 @@ struct out {
 static void emit(struct out *o, const char *request_id, enum store s,
 		 const struct target *x, const char *end)
 {
-	const struct store_doc *d = coverage_store_doc(s);
+	const struct store_doc *d = store_doc_of(s);
 	char start[21] = "";
 	time_t t;
 
@@ -210,7 +210,7 @@ static void emit(struct out *o, const char *request_id, enum store s,
 		cJSON *r = cJSON_CreateObject();
 
 		json_add_text(r, "request_id", request_id);
-		cJSON_AddStringToObject(r, "store", coverage_store_name(s));
+		cJSON_AddStringToObject(r, "store", store_name(s));
 		json_add_text(r, "product", x->product);
 		json_add_text(r, "target_kind", x->kind);
 		json_add_text(r, "target_id", x->id);
@@ -226,7 +226,7 @@ static void emit(struct out *o, const char *request_id, enum store s,
 		return;
 	}
 	escape_csv_cell(&o->csv, request_id);
-	buf_addf(&o->csv, ",%s,", coverage_store_name(s));
+	buf_addf(&o->csv, ",%s,", store_name(s));
 	escape_csv_cell(&o->csv, x->product);
 	buf_addf(&o->csv, ",%s,", x->kind);
 	escape_csv_cell(&o->csv, x->id);

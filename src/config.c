@@ -13,7 +13,7 @@
 
 #include <curl/curl.h>
 
-#include "coverage.h"
+#include "store.h"
 #include "intake.h"
 #include "log.h"
 #include "util.h"
@@ -58,7 +58,7 @@ void config_init(struct config *c)
 	c->sim_action = SIM_NONE;
 	c->deadline_days = 0;
 	strvec_init(&c->residual_stores);
-	strvec_split_list(&c->residual_stores, COVERAGE_RESIDUAL_DEFAULT);
+	strvec_split_list(&c->residual_stores, STORE_NO_ENDPOINT_DEFAULT);
 	c->db = xstrdup("erasectl.db");
 	c->hmac_key_file = xstrdup("erasectl.key");
 }
@@ -230,11 +230,11 @@ int config_set(struct config *c, const char *section, const char *key,
 		strvec_clear(&c->residual_stores);
 		strvec_split_list(&c->residual_stores, v);
 		for (i = 0; i < c->residual_stores.n; i++) {
-			st = coverage_store_parse(c->residual_stores.v[i]);
-			if (st < 0 || !coverage_residual_kind((enum store)st))
+			st = store_parse(c->residual_stores.v[i]);
+			if (st < 0 || !store_no_endpoint((enum store)st))
 				return bad_value(origin, key,
 						 c->residual_stores.v[i],
-						 COVERAGE_RESIDUAL_DEFAULT);
+						 STORE_NO_ENDPOINT_DEFAULT);
 		}
 	} else if (!strcmp(key, "approval")) {
 		if (strcmp(v, "none") && strcmp(v, "required"))

@@ -37,7 +37,7 @@ struct config {
 	int reset_device_config;
 	char *device_function;	/* a wipe function the firmware exposes */
 	char *device_function_arg;
-	struct strvec residual_stores;	/* coverage_residual_kind() names */
+	struct strvec residual_stores;	/* store_no_endpoint() names */
 	int approval_required;	/* new requests await a second person */
 	/* [store] */
 	char *db;

@@ -303,7 +303,7 @@ static int write_coverage(struct engine *e, struct job *j)
 		buf_reset(&detail);
 		coverage_detail(&cov, (enum store)s, &detail);
 		ret = exec_ledger(e->db, j, LEDGER_EV_COVERAGE, "store",
-				  coverage_store_name((enum store)s), NULL,
+				  store_name((enum store)s), NULL,
 				  NULL, 0, NULL, detail.buf);
 	}
 	if (coverage_has_residue(&cov) && !strcmp(j->outcome, "erased"))

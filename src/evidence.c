@@ -34,9 +34,9 @@ static void attempt(struct evidence *ev)
 static void coverage_entry(struct evidence *ev, const char *store,
 			   const char *detail)
 {
-	enum coverage_result r;
+	enum store_result r;
 	const char *reason;
-	int s = store ? coverage_store_parse(store) : -1;
+	int s = store ? store_parse(store) : -1;
 
 	if (s >= 0 && !coverage_parse_detail(detail, &r, &reason))
 		ev->attempt_coverage[s] = (signed char)r;

@@ -23,7 +23,7 @@
 #include <sqlite3.h>
 
 #include "buf.h"
-#include "coverage.h"
+#include "store.h"
 #include "map.h"
 #include "queue.h"
 
@@ -38,7 +38,7 @@ struct evidence {
 	char approved_by[64], approved_at[32];
 	char decided_by[64];		/* who denied it */
 	long reappeared;		/* sweep found the subject again */
-	/* Of the proven done: enum coverage_result per store, -1 none. */
+	/* Of the proven done: enum store_result per store, -1 none. */
 	signed char coverage[STORE_N];
 	/* The attempt being replayed. */
 	int verified, bad_verify, residual_verify;

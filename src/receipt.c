@@ -305,7 +305,7 @@ static cJSON *coverage_json(const struct receipt *rc)
 
 	for (i = 0; i < rc->nentries; i++) {
 		const struct receipt_entry *e = &rc->entries[i];
-		enum coverage_result r;
+		enum store_result r;
 		const char *reason;
 		cJSON *o;
 
@@ -314,7 +314,7 @@ static cJSON *coverage_json(const struct receipt *rc)
 			continue;
 		o = cJSON_CreateObject();
 		json_add_text(o, "store", e->target_id);
-		cJSON_AddStringToObject(o, "result", coverage_result_name(r));
+		cJSON_AddStringToObject(o, "result", store_result_name(r));
 		json_add_text(o, "reason", reason);
 		cJSON_AddItemToArray(a, o);
 	}
@@ -399,7 +399,7 @@ static void coverage_text(const struct receipt *rc, struct buf *out)
 		 "is left):\n");
 	for (i = 0; i < rc->nentries; i++) {
 		const struct receipt_entry *e = &rc->entries[i];
-		enum coverage_result r;
+		enum store_result r;
 		const char *reason;
 
 		if (strcmp(e->event, LEDGER_EV_COVERAGE) ||
@@ -409,7 +409,7 @@ static void coverage_text(const struct receipt *rc, struct buf *out)
 		left += r == COV_RESIDUAL;
 		buf_reset(&line);
 		buf_addf(&line, "  %-24s %-17s %s", e->target_id,
-			 coverage_result_name(r), reason);
+			 store_result_name(r), reason);
 		escape_text(out, line.buf);
 		buf_addch(out, '\n');
 	}

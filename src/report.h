@@ -29,7 +29,7 @@
 
 #include "buf.h"
 #include "checkpoint.h"
-#include "coverage.h"
+#include "store.h"
 #include "digest.h"
 
 struct report_options {
@@ -58,7 +58,7 @@ struct report_request {
 	double days;		/* to completion, or open so far */
 	int agrees;		/* the queue row tells the ledger's story */
 	char *disagreement;	/* how it does not */
-	/* Of a done request: enum coverage_result per store, -1 none. */
+	/* Of a done request: enum store_result per store, -1 none. */
 	signed char coverage[STORE_N];
 	int residual;		/* stores left */
 	/* OS users from the ledger, or NULL; approved_at a time. */

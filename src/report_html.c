@@ -535,7 +535,7 @@ static void html_coverage(const struct report *r, struct buf *out)
 		 "<th class=\"n\">Residual</th></tr></thead><tbody>\n");
 	for (st = 0; st < STORE_N; st++) {
 		buf_addf(out, "<tr><td class=\"mono\">%s</td>",
-			 coverage_store_name((enum store)st));
+			 store_name((enum store)st));
 		for (res = 0; res < COV_N; res++) {
 			long k = r->coverage[st][res];
 
@@ -551,13 +551,13 @@ static void html_coverage(const struct report *r, struct buf *out)
 		 "the change by the deadline).</p></section>\n");
 	buf_adds(out, "<section><h2>What erasectl cannot erase</h2>\n");
 	for (st = 0; st < STORE_N; st++) {
-		const struct store_doc *d = coverage_store_doc((enum store)st);
+		const struct store_doc *d = store_doc_of((enum store)st);
 		long k = r->coverage[st][COV_RESIDUAL];
 
 		if (!k)
 			continue;
 		buf_addf(out, "%s<li><b class=\"mono\">%s</b> (%ld request%s): ",
-			 n++ ? "" : "<ul>", coverage_store_name((enum store)st),
+			 n++ ? "" : "<ul>", store_name((enum store)st),
 			 k, k == 1 ? "" : "s");
 		escape_html(out, d->holds);
 		if (d->retention_days)

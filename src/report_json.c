@@ -76,11 +76,11 @@ static cJSON *coverage_json(const struct report *r)
 
 	for (st = 0; st < STORE_N; st++) {
 		cJSON *c = cJSON_AddObjectToObject(o,
-			coverage_store_name((enum store)st));
+			store_name((enum store)st));
 
 		for (res = 0; res < COV_N; res++)
-			cJSON_AddNumberToObject(c, coverage_result_name(
-				(enum coverage_result)res),
+			cJSON_AddNumberToObject(c, store_result_name(
+				(enum store_result)res),
 				r->coverage[st][res]);
 	}
 	return o;
@@ -93,7 +93,7 @@ static cJSON *cannot_erase_json(const struct report *r)
 	int st;
 
 	for (st = 0; st < STORE_N; st++) {
-		const struct store_doc *d = coverage_store_doc((enum store)st);
+		const struct store_doc *d = store_doc_of((enum store)st);
 		long n = r->coverage[st][COV_RESIDUAL];
 		cJSON *o;
 
@@ -101,7 +101,7 @@ static cJSON *cannot_erase_json(const struct report *r)
 			continue;
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "store",
-					coverage_store_name((enum store)st));
+					store_name((enum store)st));
 		cJSON_AddNumberToObject(o, "requests", n);
 		json_add_text(o, "holds", d->holds);
 		if (d->retention_days)
@@ -167,7 +167,7 @@ static cJSON *request_json(const struct report_request *q)
 	for (st = 0; st < STORE_N; st++)
 		if (q->coverage[st] == COV_RESIDUAL)
 			cJSON_AddItemToArray(res, cJSON_CreateString(
-				coverage_store_name((enum store)st)));
+				store_name((enum store)st)));
 	return o;
 }
 

@@ -24,7 +24,7 @@ static void residual_list(struct buf *out, const struct report_request *q,
 	for (st = 0; st < STORE_N; st++)
 		if (q->coverage[st] == COV_RESIDUAL)
 			buf_addf(out, "%s%s", n++ ? sep : "",
-				 coverage_store_name((enum store)st));
+				 store_name((enum store)st));
 }
 
 int report_csv(const struct report *r, struct buf *out)
@@ -124,19 +124,19 @@ static void md_coverage(struct buf *out, const struct report *r)
 		 "|---|---:|---:|---:|---:|\n");
 	for (st = 0; st < STORE_N; st++)
 		buf_addf(out, "| `%s` | %ld | %ld | %ld | %ld |\n",
-			 coverage_store_name((enum store)st),
+			 store_name((enum store)st),
 			 r->coverage[st][COV_ERASED],
 			 r->coverage[st][COV_NOT_APPLICABLE],
 			 r->coverage[st][COV_SKIPPED],
 			 r->coverage[st][COV_RESIDUAL]);
 	buf_adds(out, "\n## What erasectl cannot erase\n\n");
 	for (st = 0; st < STORE_N; st++) {
-		const struct store_doc *d = coverage_store_doc((enum store)st);
+		const struct store_doc *d = store_doc_of((enum store)st);
 		long k = r->coverage[st][COV_RESIDUAL];
 
 		if (!k)
 			continue;
-		buf_addf(out, "- `%s` (%ld request%s): %s", coverage_store_name(
+		buf_addf(out, "- `%s` (%ld request%s): %s", store_name(
 			 (enum store)st), k, k == 1 ? "" : "s", d->holds);
 		if (d->retention_days)
 			buf_addf(out, "; kept about %d days", d->retention_days);

@@ -24,14 +24,14 @@ static void names_roundtrip(void **state)
 
 	(void)state;
 	for (s = 0; s < STORE_N; s++)
-		assert_int_equal(coverage_store_parse(
-			coverage_store_name((enum store)s)), s);
+		assert_int_equal(store_parse(
+			store_name((enum store)s)), s);
 	for (r = 0; r < COV_N; r++)
-		assert_int_equal(coverage_result_parse(
-			coverage_result_name((enum coverage_result)r)), r);
-	assert_int_equal(coverage_store_parse("diary"), -1);
-	assert_int_equal(coverage_result_parse("gone"), -1);
-	assert_null(coverage_store_name(STORE_N));
+		assert_int_equal(store_result_parse(
+			store_result_name((enum store_result)r)), r);
+	assert_int_equal(store_parse("diary"), -1);
+	assert_int_equal(store_result_parse("gone"), -1);
+	assert_null(store_name(STORE_N));
 }
 
 static void kinds(void **state)
@@ -40,27 +40,27 @@ static void kinds(void **state)
 
 	(void)state;
 	for (s = 0; s < STORE_N; s++) {
-		no_endpoint += coverage_residual_kind((enum store)s);
-		policy += coverage_policy_store((enum store)s);
+		no_endpoint += store_no_endpoint((enum store)s);
+		policy += store_by_policy((enum store)s);
 		/* Every store that can be left says what to do about it. */
-		if (coverage_residual_kind((enum store)s) ||
-		    coverage_policy_store((enum store)s))
-			assert_non_null(coverage_store_doc((enum store)s));
+		if (store_no_endpoint((enum store)s) ||
+		    store_by_policy((enum store)s))
+			assert_non_null(store_doc_of((enum store)s));
 	}
 	assert_int_equal(no_endpoint, 4);
 	assert_int_equal(policy, 3);
-	assert_true(coverage_policy_store(STORE_CONFIG));
-	assert_false(coverage_policy_store(STORE_LOCATIONS));
-	assert_false(coverage_residual_kind(STORE_CUSTOMER));
-	assert_null(coverage_store_doc(STORE_CUSTOMER));
-	assert_int_equal(coverage_store_doc(STORE_VITALS)->retention_days, 31);
+	assert_true(store_by_policy(STORE_CONFIG));
+	assert_false(store_by_policy(STORE_LOCATIONS));
+	assert_false(store_no_endpoint(STORE_CUSTOMER));
+	assert_null(store_doc_of(STORE_CUSTOMER));
+	assert_int_equal(store_doc_of(STORE_VITALS)->retention_days, 31);
 }
 
 static void detail_format(void **state)
 {
 	struct coverage c;
 	struct buf b = BUF_INIT;
-	enum coverage_result r;
+	enum store_result r;
 	const char *reason;
 
 	(void)state;
