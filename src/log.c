@@ -130,6 +130,24 @@ void log_redact(struct buf *out, const char *s)
 	buf_wipe(&tmp);
 }
 
+int log_would_redact(const char *s)
+{
+	struct buf red = BUF_INIT;
+	size_t k;
+	int changed;
+
+	for (k = 0; k < secrets.n; k++)
+		if (strstr(s, secrets.v[k]))
+			return 1;
+	/* Only an '@' starts an email: most text is done here. */
+	if (!strchr(s, '@'))
+		return 0;
+	redact_emails(&red, s);
+	changed = strcmp(red.buf, s) != 0;
+	buf_wipe(&red);
+	return changed;
+}
+
 static void add_json_string(struct buf *b, const char *s)
 {
 	buf_addch(b, '"');

@@ -51,5 +51,7 @@ void log_event(const char *json_object);
  */
 struct buf;
 void log_redact(struct buf *out, const char *s);
+/* 1 when log_redact would change s (it holds an email or a secret). */
+int log_would_redact(const char *s);
 
 #endif

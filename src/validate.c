@@ -23,17 +23,6 @@
 #define PRODUCT_MAX 128
 #define SOURCE_MAX 256
 
-static int has_personal_data(const char *s)
-{
-	struct buf red = BUF_INIT;
-	int changed;
-
-	log_redact(&red, s);
-	changed = strcmp(red.buf, s) != 0;
-	buf_release(&red);
-	return changed;
-}
-
 const char *intake_check_text(const char *s, size_t max)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -49,7 +38,7 @@ const char *intake_check_text(const char *s, size_t max)
 			return "is not valid UTF-8";
 		i += l;
 	}
-	if (has_personal_data(s))
+	if (log_would_redact(s))
 		return "contains an email address (it is shown in reports, "
 		       "which hold no personal data)";
 	return NULL;
@@ -63,7 +52,7 @@ const char *intake_check_reason(const char *s)
 		return "the reason is empty";
 	if (strlen(s) > 500)
 		return "the reason is longer than 500 bytes";
-	if (strchr(s, '@') || has_personal_data(s))
+	if (strchr(s, '@') || log_would_redact(s))
 		return "the reason must not contain an email address (it is "
 		       "written to the ledger, which holds no personal data)";
 	bad = intake_check_text(s, 500);
