@@ -332,7 +332,7 @@ int queue_stage_init(struct queue_stage *s, sqlite3 *db)
 	 * one snapshot, without taking its lock again for every row, and
 	 * only the temporary database is written.
 	 */
-	if (db_exec(db, "PRAGMA temp.cache_size = -16384; BEGIN; "
+	if (db_exec(db, "PRAGMA temp.cache_size = -4096; BEGIN; "
 		    "CREATE TEMP TABLE enqueue_stage (seq INTEGER PRIMARY "
 		    "KEY, " STAGE_COLUMNS ", UNIQUE (request_id)); "
 		    "CREATE INDEX temp.enqueue_stage_ref ON enqueue_stage "
