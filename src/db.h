@@ -47,7 +47,10 @@ enum db_stmt_slot {
 	DB_STMT_COVERAGE,
 	DB_STMT_APPROVAL,
 	DB_STMT_PEOPLE,
-	DB_NSTMT,
+	DB_STMT_QUEUE_GET,
+	/* queue_transition: one per target state (queue.h, Q_NSTATUS). */
+	DB_STMT_TRANSITION,
+	DB_NSTMT = DB_STMT_TRANSITION + 8,
 };
 sqlite3_stmt *db_kept(sqlite3 *db, enum db_stmt_slot slot, const char *sql);
 /*

@@ -217,11 +217,103 @@ static void bind_field(sqlite3_stmt *st, int i, const char *s)
 	db_bind_text(st, i, s ? s : "");
 }
 
-static int append_locked(sqlite3 *db, struct ledger_entry *e)
+/*
+ * The chain head after this connection's last append, valid only inside
+ * the write transaction that made it and while nothing else changed a
+ * row since (total_changes): a batch of appends (a window's results and
+ * coverage) reads the head once. The commit and rollback hooks end it.
+ */
+static struct {
+	sqlite3 *db;
+	sqlite3_int64 changes;
+	int64_t seq;
+	char ts[32];
+	char hash[SHA256_HEX_LEN + 1];
+	int valid;
+} head_cache;
+
+static int head_cache_commit(void *ctx)
+{
+	(void)ctx;
+	head_cache.valid = 0;
+	return 0;
+}
+
+static void head_cache_rollback(void *ctx)
+{
+	(void)ctx;
+	head_cache.valid = 0;
+}
+
+static int head_cached(sqlite3 *db)
+{
+	return head_cache.valid && head_cache.db == db &&
+	       !sqlite3_get_autocommit(db) &&
+	       sqlite3_total_changes64(db) == head_cache.changes;
+}
+
+static void head_remember(sqlite3 *db, const struct ledger_entry *e)
+{
+	if (head_cache.db != db) {
+		sqlite3_commit_hook(db, head_cache_commit, NULL);
+		sqlite3_rollback_hook(db, head_cache_rollback, NULL);
+	}
+	head_cache.db = db;
+	head_cache.changes = sqlite3_total_changes64(db);
+	head_cache.seq = e->seq;
+	memcpy(head_cache.ts, e->ts, sizeof(head_cache.ts));
+	memcpy(head_cache.hash, e->hash, sizeof(head_cache.hash));
+	head_cache.valid = !sqlite3_get_autocommit(db);
+}
+
+/*
+ * The chain head: last seq (0 when empty), its ts and hash (e->prev_hash;
+ * 64 '0' for an empty ledger), from the cache or a read.
+ */
+static int read_head(sqlite3 *db, struct ledger_entry *e, int64_t *last,
+		     char prev_ts[32])
 {
 	sqlite3_stmt *head = db_kept(db, DB_STMT_LEDGER_HEAD,
 				     "SELECT seq, ts, hash FROM ledger "
 				     "ORDER BY seq DESC LIMIT 1");
+	int rc;
+
+	*last = 0;
+	prev_ts[0] = '\0';
+	memset(e->prev_hash, '0', SHA256_HEX_LEN);
+	e->prev_hash[SHA256_HEX_LEN] = '\0';
+	if (head_cached(db)) {
+		*last = head_cache.seq;
+		memcpy(prev_ts, head_cache.ts, sizeof(head_cache.ts));
+		memcpy(e->prev_hash, head_cache.hash, SHA256_HEX_LEN);
+		return 0;
+	}
+	if (!head)
+		return -1;
+	rc = sqlite3_step(head);
+	if (rc == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(head, 1);
+		const char *h = (const char *)sqlite3_column_text(head, 2);
+
+		*last = sqlite3_column_int64(head, 0);
+		if (t && strlen(t) < 32)
+			memcpy(prev_ts, t, strlen(t) + 1);
+		if (!h || strlen(h) != SHA256_HEX_LEN) {
+			sqlite3_reset(head);
+			return error("the ledger's last entry %lld has no valid "
+				     "hash: run 'erasectl verify'",
+				     (long long)*last);
+		}
+		memcpy(e->prev_hash, h, SHA256_HEX_LEN);
+	}
+	sqlite3_reset(head);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(db);
+	return 0;
+}
+
+static int append_locked(sqlite3 *db, struct ledger_entry *e)
+{
 	sqlite3_stmt *ins = db_kept(db, DB_STMT_LEDGER_INSERT,
 				    "INSERT INTO ledger (seq, ts, request_id, "
 				    "subject_ref, event, target_kind, "
@@ -229,34 +321,12 @@ static int append_locked(sqlite3 *db, struct ledger_entry *e)
 				    "body_sha256, detail, operator, prev_hash, "
 				    "hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
 				    "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)");
-	char prev_ts[32] = "";
-	int64_t last = 0;
+	char prev_ts[32];
+	int64_t last;
 	int rc;
 
-	if (!head || !ins)
+	if (!ins || read_head(db, e, &last, prev_ts))
 		return -1;
-	memset(e->prev_hash, '0', SHA256_HEX_LEN);
-	e->prev_hash[SHA256_HEX_LEN] = '\0';
-	rc = sqlite3_step(head);
-	if (rc == SQLITE_ROW) {
-		const char *t = (const char *)sqlite3_column_text(head, 1);
-		const char *h = (const char *)sqlite3_column_text(head, 2);
-
-		last = sqlite3_column_int64(head, 0);
-		if (t && strlen(t) < sizeof(prev_ts))
-			memcpy(prev_ts, t, strlen(t) + 1);
-		if (!h || strlen(h) != SHA256_HEX_LEN) {
-			sqlite3_reset(head);
-			return error("the ledger's last entry %lld has no valid "
-				     "hash: run 'erasectl verify'",
-				     (long long)last);
-		}
-		memcpy(e->prev_hash, h, SHA256_HEX_LEN);
-	}
-	sqlite3_reset(head);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_fail(db);
-
 	e->seq = last + 1;
 	ledger_now(e->ts);
 	if (strcmp(e->ts, prev_ts) < 0)
@@ -283,7 +353,10 @@ static int append_locked(sqlite3 *db, struct ledger_entry *e)
 		db_fail(db);
 	sqlite3_reset(ins);
 	sqlite3_clear_bindings(ins);
-	return rc == SQLITE_DONE ? 0 : -1;
+	if (rc != SQLITE_DONE)
+		return -1;
+	head_remember(db, e);
+	return 0;
 }
 
 int ledger_append(sqlite3 *db, struct ledger_entry *e)

@@ -531,11 +531,11 @@ int queue_ledger_event(sqlite3 *db, const char *request_id,
 
 int queue_get(sqlite3 *db, const char *request_id, struct queue_request *out)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = db_kept(db, DB_STMT_QUEUE_GET, "SELECT " COLUMNS
+				   " FROM erasure_queue WHERE request_id = ?");
 	int rc, ret = 0;
 
-	if (db_prepare(db, &st, "SELECT " COLUMNS " FROM erasure_queue "
-		       "WHERE request_id = ?"))
+	if (!st)
 		return -1;
 	db_bind_text(st, 1, request_id);
 	rc = sqlite3_step(st);
@@ -545,7 +545,7 @@ int queue_get(sqlite3 *db, const char *request_id, struct queue_request *out)
 		ret = 1;
 	else
 		ret = db_fail(db);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return ret;
 }
 
@@ -585,6 +585,9 @@ int queue_counts(sqlite3 *db, long counts[Q_NSTATUS])
 		return db_fail(db);
 	return 0;
 }
+
+_Static_assert(Q_NSTATUS <= DB_NSTMT - DB_STMT_TRANSITION,
+	       "one kept transition statement per state");
 
 int queue_transition(sqlite3 *db, const char *request_id,
 		     enum queue_status to, const char *extra)
@@ -631,7 +634,10 @@ int queue_transition(sqlite3 *db, const char *request_id,
 	buf_addf(&sql, "UPDATE erasure_queue SET status = ?2, %s, "
 		 "updated_at = %s WHERE request_id = ?1 AND status = ?4",
 		 set[to], NOW_SQL);
-	if (db_prepare(db, &st, sql.buf)) {
+	/* Kept: a run moves every request twice. */
+	st = db_kept(db, (enum db_stmt_slot)(DB_STMT_TRANSITION + to),
+		     sql.buf);
+	if (!st) {
 		ret = -1;
 		goto out;
 	}
@@ -647,7 +653,8 @@ int queue_transition(sqlite3 *db, const char *request_id,
 			    request_id);
 	}
 out:
-	sqlite3_finalize(st);
+	if (st)
+		sqlite3_reset(st);
 	buf_release(&sql);
 	queue_request_release(&r);
 	return ret;
