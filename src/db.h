@@ -48,6 +48,8 @@ enum db_stmt_slot {
 	DB_STMT_APPROVAL,
 	DB_STMT_PEOPLE,
 	DB_STMT_QUEUE_GET,
+	DB_STMT_SUBJECT_HELD,
+	DB_STMT_HISTORY,
 	/* queue_transition: one per target state (queue.h, Q_NSTATUS). */
 	DB_STMT_TRANSITION,
 	DB_NSTMT = DB_STMT_TRANSITION + 8,

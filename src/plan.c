@@ -247,12 +247,12 @@ static int load_history(struct planner *pl, sqlite3 *db, struct prior **prior,
 		"SELECT event, target_kind, target_id, method, path, detail "
 		"FROM ledger WHERE request_id = ?1 AND event IN ('plan', "
 		"'result') ORDER BY seq";
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = db_kept(db, DB_STMT_HISTORY, sql);
 	struct buf key = BUF_INIT;
 	size_t alloc = 0;
 	int rc;
 
-	if (db_prepare(db, &st, sql))
+	if (!st)
 		return -1;
 	db_bind_text(st, 1, pl->j->q.request_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -295,7 +295,7 @@ static int load_history(struct planner *pl, sqlite3 *db, struct prior **prior,
 		}
 	}
 	buf_release(&key);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		return db_fail(db);
 	return 0;

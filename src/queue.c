@@ -853,20 +853,22 @@ int queue_set_subject(sqlite3 *db, const char *request_id, const char *email,
 int queue_subject_held(sqlite3 *db, const char *subject_ref,
 		       const char *request_id, struct buf *held)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = db_kept(db, DB_STMT_SUBJECT_HELD, "SELECT "
+				   "request_id FROM erasure_queue WHERE "
+				   "subject_ref = ?1 AND status = 'held' AND "
+				   "request_id IS NOT ?2 ORDER BY received_at, "
+				   "request_id LIMIT 1");
 	int rc;
 
 	buf_reset(held);
-	if (db_prepare(db, &st, "SELECT request_id FROM erasure_queue WHERE "
-		       "subject_ref = ?1 AND status = 'held' AND request_id "
-		       "IS NOT ?2 ORDER BY received_at, request_id LIMIT 1"))
+	if (!st)
 		return -1;
 	db_bind_text(st, 1, subject_ref);
 	db_bind_text(st, 2, request_id);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		buf_adds(held, (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return db_fail(db);
 	return 0;
