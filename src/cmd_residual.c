@@ -109,22 +109,6 @@ static struct target *target_get(struct request_targets *t, const char *kind,
 	return x;
 }
 
-/* A result that ended the device's chain: it left the subject then. */
-static int released(const char *detail)
-{
-	static const char *const done[] = {
-		LEDGER_ACT_UNCLAIM ":ok", LEDGER_ACT_UNCLAIM ":already_absent",
-		LEDGER_ACT_UNCLAIM ":gone", LEDGER_ACT_REMOVE ":ok",
-		LEDGER_ACT_REMOVE ":already_absent", LEDGER_ACT_REMOVE ":gone",
-	};
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(done); i++)
-		if (!strcmp(detail, done[i]))
-			return 1;
-	return 0;
-}
-
 static void target_entry(struct request_targets *t, const char *event,
 			 const char *kind, const char *id, const char *path,
 			 const char *detail, const char *ts)
@@ -138,7 +122,7 @@ static void target_entry(struct request_targets *t, const char *event,
 	} else if (!strcmp(event, LEDGER_EV_RESULT) &&
 		   !strcmp(kind, "device")) {
 		x = target_get(t, "device", id, path);
-		if (released(detail))
+		if (ledger_result_released(detail))
 			snprintf(x->end, sizeof(x->end), "%s", ts);
 		if (!strcmp(detail, LEDGER_ACT_CALL_FUNCTION ":residual"))
 			x->function_left = 1;

@@ -46,16 +46,6 @@ struct facts {
 	int function_residual;
 };
 
-/* 1 when a result detail is "<action>:<outcome>" with a finished outcome. */
-static int result_is(const char *detail, const char *action,
-		     const char *outcome)
-{
-	size_t n = strlen(action);
-
-	return !strncmp(detail, action, n) && detail[n] == ':' &&
-	       !strcmp(detail + n + 1, outcome);
-}
-
 static void gather(struct facts *f, const char *event, const char *kind,
 		   const char *detail)
 {
@@ -65,14 +55,11 @@ static void gather(struct facts *f, const char *event, const char *kind,
 		if (!strcmp(kind, "sim"))
 			f->sim = 1;
 	} else if (!strcmp(event, LEDGER_EV_RESULT)) {
-		if (result_is(detail, LEDGER_ACT_DELETE_CUSTOMER, "ok") ||
-		    result_is(detail, LEDGER_ACT_DELETE_CUSTOMER,
-			      "already_absent") ||
-		    result_is(detail, LEDGER_ACT_DELETE_CUSTOMER, "gone"))
+		if (ledger_result_finished(detail, LEDGER_ACT_DELETE_CUSTOMER))
 			f->customer = 1;
-		if (result_is(detail, LEDGER_ACT_CLEAR_FIELDS, "neutral_name"))
+		if (!strcmp(detail, LEDGER_ACT_CLEAR_FIELDS ":neutral_name"))
 			f->neutral = 1;
-		if (result_is(detail, LEDGER_ACT_CALL_FUNCTION, "residual"))
+		if (!strcmp(detail, LEDGER_ACT_CALL_FUNCTION ":residual"))
 			f->function_residual = 1;
 	} else if (!strcmp(event, LEDGER_EV_VERIFY) &&
 		   !strcmp(detail, "residual")) {

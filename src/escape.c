@@ -109,6 +109,23 @@ void json_add_text(cJSON *o, const char *key, const char *s)
 	cJSON_AddItemToObject(o, key, json_text(s));
 }
 
+cJSON *json_int(int64_t v)
+{
+	char txt[24];
+	cJSON *j;
+
+	snprintf(txt, sizeof(txt), "%lld", (long long)v);
+	j = cJSON_CreateRaw(txt);
+	if (!j)
+		alloc_failed(0);
+	return j;
+}
+
+void json_add_int(cJSON *o, const char *key, int64_t v)
+{
+	cJSON_AddItemToObject(o, key, json_int(v));
+}
+
 void json_print(const cJSON *json, int pretty, struct buf *out)
 {
 	char *txt = pretty ? cJSON_Print(json) : cJSON_PrintUnformatted(json);

@@ -9,6 +9,8 @@
  */
 #include <stddef.h>
 
+#include <stdint.h>
+
 #include <cjson/cJSON.h>
 
 #include "buf.h"
@@ -26,6 +28,12 @@ void escape_text(struct buf *out, const char *s);
 cJSON *json_text(const char *s);
 /* Adds json_text(s) to object o under key. */
 void json_add_text(cJSON *o, const char *key, const char *s);
+/*
+ * An integer, exact (cJSON's numbers are doubles, printed through
+ * sprintf and checked with sscanf: slow over a report's 100,000 rows).
+ */
+cJSON *json_int(int64_t v);
+void json_add_int(cJSON *o, const char *key, int64_t v);
 /*
  * Appends json (pretty when pretty is set) to out with a final newline.
  * cJSON fails only to allocate, which is fatal as everywhere (buf.h).

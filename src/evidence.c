@@ -192,11 +192,15 @@ int evidence_of(sqlite3 *db, const char *request_id, struct evidence *ev)
 void evidence_set_init(struct evidence_set *s)
 {
 	map_init(&s->by_id);
+	buf_init(&s->last_id);
+	s->last = NULL;
 }
 
 void evidence_set_release(struct evidence_set *s)
 {
 	map_release(&s->by_id, free);
+	buf_release(&s->last_id);
+	s->last = NULL;
 }
 
 void evidence_set_entry(void *ctx, sqlite3_stmt *row)
@@ -207,11 +211,17 @@ void evidence_set_entry(void *ctx, sqlite3_stmt *row)
 
 	if (!rid)
 		return;
-	ev = map_get(&s->by_id, rid);
+	ev = s->last && !strcmp(s->last_id.buf, rid) ? s->last :
+		map_get(&s->by_id, rid);
 	if (!ev) {
 		ev = xmalloc(sizeof(*ev));
 		evidence_init(ev);
 		map_put(&s->by_id, rid, ev);
+	}
+	if (ev != s->last) {
+		buf_reset(&s->last_id);
+		buf_adds(&s->last_id, rid);
+		s->last = ev;
 	}
 	/* LEDGER_COLUMNS: seq, ts, request_id, subject_ref, event, ... */
 	evidence_step(ev, sqlite3_column_int64(row, 0),

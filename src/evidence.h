@@ -75,6 +75,8 @@ int evidence_of(sqlite3 *db, const char *request_id, struct evidence *ev);
  */
 struct evidence_set {
 	struct map by_id;	/* request_id -> struct evidence */
+	struct buf last_id;	/* the previous entry's request and */
+	struct evidence *last;	/* its evidence (entries cluster) */
 };
 void evidence_set_init(struct evidence_set *s);
 void evidence_set_release(struct evidence_set *s);

@@ -535,6 +535,34 @@ static int row_types_ok(sqlite3_stmt *st, int *bad_col)
 	return 0;
 }
 
+int ledger_outcome_finished(const char *outcome)
+{
+	static const char *const finished[] = {
+		"ok", "already_absent", "gone", "skipped_done", "neutral_name",
+		"residual",
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(finished); i++)
+		if (!strcmp(outcome, finished[i]))
+			return 1;
+	return 0;
+}
+
+int ledger_result_finished(const char *detail, const char *action)
+{
+	size_t n = strlen(action);
+
+	return detail && !strncmp(detail, action, n) && detail[n] == ':' &&
+	       ledger_outcome_finished(detail + n + 1);
+}
+
+int ledger_result_released(const char *detail)
+{
+	return ledger_result_finished(detail, LEDGER_ACT_UNCLAIM) ||
+	       ledger_result_finished(detail, LEDGER_ACT_REMOVE);
+}
+
 static int bad(struct ledger_scan *s, int64_t seq, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

@@ -94,6 +94,18 @@
 #define LEDGER_ACT_DELETE_CUSTOMER "delete_customer"
 
 /*
+ * 1 when a result outcome finished its action (ok, already_absent, gone,
+ * skipped_done, neutral_name, residual): no later attempt makes the call
+ * again. The one definition for the planner, coverage, residual and
+ * report.
+ */
+int ledger_outcome_finished(const char *outcome);
+/* 1 when a result detail is "<action>:<outcome>" with a finished outcome. */
+int ledger_result_finished(const char *detail, const char *action);
+/* 1 when a result detail ended a device's chain (unclaim or remove). */
+int ledger_result_released(const char *detail);
+
+/*
  * One entry. On append the caller fills the borrowed strings (NULL means
  * empty); ledger_append fills seq, ts, operator (if NULL), prev_hash, hash.
  */

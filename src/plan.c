@@ -225,14 +225,6 @@ static void prior_free(struct prior *p, size_t n)
 }
 
 /* 1 when a result outcome means the action is finished. */
-static int finished(const char *outcome)
-{
-	return !strcmp(outcome, "ok") || !strcmp(outcome, "already_absent") ||
-	       !strcmp(outcome, "gone") || !strcmp(outcome, "skipped_done") ||
-	       !strcmp(outcome, "neutral_name") ||
-	       !strcmp(outcome, "residual");
-}
-
 /*
  * Reads the request's earlier plans and results. By each action's latest
  * result: done gets the keys of finished actions, pending those answered
@@ -271,16 +263,13 @@ static int load_history(struct planner *pl, sqlite3 *db, struct prior **prior,
 			buf_reset(&key);
 			buf_add(&key, detail, (size_t)(colon - detail));
 			buf_addf(&key, " %s", path);
-			map_put(&pl->done, key.buf, finished(colon + 1) ?
+			map_put(&pl->done, key.buf,
+				ledger_outcome_finished(colon + 1) ?
 				(void *)pl : NULL);
 			map_put(&pl->pending, key.buf,
 				!strcmp(colon + 1, "pending") ? (void *)pl :
 				NULL);
-			if (finished(colon + 1) && tid &&
-			    (!strncmp(detail, LEDGER_ACT_UNCLAIM ":",
-				      strlen(LEDGER_ACT_UNCLAIM) + 1) ||
-			     !strncmp(detail, LEDGER_ACT_REMOVE ":",
-				      strlen(LEDGER_ACT_REMOVE) + 1)))
+			if (tid && ledger_result_released(detail))
 				map_put(&pl->released, tid, pl);
 		} else {
 			struct prior *p;

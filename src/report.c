@@ -70,49 +70,15 @@ static void bind_period(sqlite3_stmt *st, const char *from,
 	"(?2 IS NULL OR q.received_at < ?2)"
 
 /*
- * One pass over the ledger grouped by request (no per-request queries),
- * joined to the queue; requests whose queue row is gone come from the
- * ledger alone (when no period is asked: the period is by received date,
- * which only the queue holds). "verified" needs the request's last
- * attempt: verify entries after its last "failed" event exist and none of
- * them is bad, so a mismatch that failed an earlier attempt does not
- * count. Status, outcome and completion come from the evidence (the
- * replay of the same entries), not from the queue's columns.
+ * The requests: the queue's rows received in the period, then (when no
+ * period is asked: the period is by received date, which only the queue
+ * holds) the requests whose rows are gone, from the ledger alone.
  */
 static const char requests_sql[] =
-	"WITH a AS (SELECT l.request_id AS rid, MIN(l.seq) AS s0,"
-	"   MAX(l.seq) AS s1, MAX(l.subject_ref) AS sref,"
-	"   COUNT(DISTINCT CASE WHEN l.event = 'result' AND l.detail IN"
-	"     ('unclaim:ok', 'unclaim:already_absent', 'remove:ok',"
-	"      'remove:already_absent') THEN l.target_id END) AS released,"
-	"   MAX(l.event = 'result' AND l.detail IN ('delete_customer:ok',"
-	"     'delete_customer:already_absent', 'delete_customer:gone')) AS cust,"
-	"   MAX(CASE WHEN l.event = 'verify' THEN l.seq END) AS vmax,"
-	"   MAX(CASE WHEN l.event = 'verify' AND l.detail NOT IN ('ok',"
-	"       'residual') THEN l.seq END) AS vbad,"
-	"   COALESCE(MAX(CASE WHEN l.event = 'failed' THEN l.seq END), 0) AS fmax"
-	"   FROM ledger l"
-	"   WHERE (?1 IS NULL AND ?2 IS NULL) OR l.request_id IN"
-	"     (SELECT q.request_id FROM erasure_queue q WHERE " PERIOD_SQL ")"
-	"   GROUP BY l.request_id),"
-	" ids AS (SELECT q.request_id AS rid FROM erasure_queue q"
-	"   WHERE " PERIOD_SQL
-	"   UNION SELECT a.rid FROM a WHERE ?1 IS NULL AND ?2 IS NULL)"
-	" SELECT ids.rid, COALESCE(q.subject_ref, a.sref), q.received_at,"
-	"  q.status, q.outcome, q.extension_months, q.extension_reason,"
-	"  a.s0, a.s1, a.released, a.cust,"
-	"  a.vmax > a.fmax AND (a.vbad IS NULL OR a.vbad < a.fmax),"
-	"  q.request_id IS NOT NULL"
-	" FROM ids LEFT JOIN erasure_queue q ON q.request_id = ids.rid"
-	" LEFT JOIN a ON a.rid = ids.rid"
-	" ORDER BY q.received_at IS NULL, q.received_at, ids.rid";
-
-static const char actions_sql[] =
-	"SELECT detail, COUNT(*) FROM ledger l"
-	" WHERE event = 'result' AND ((?1 IS NULL AND ?2 IS NULL) OR"
-	"  l.request_id IN (SELECT q.request_id FROM erasure_queue q"
-	"   WHERE " PERIOD_SQL "))"
-	" GROUP BY detail ORDER BY detail";
+	"SELECT q.request_id, q.subject_ref, q.received_at, q.status,"
+	"  q.outcome, q.extension_months, q.extension_reason"
+	" FROM erasure_queue q WHERE " PERIOD_SQL
+	" ORDER BY q.received_at, q.request_id";
 
 static void count_status(struct report *r, struct report_request *q)
 {
@@ -232,50 +198,241 @@ static int overdue_waiting(const struct report_request *q)
 	       !civil_date_days(q->deadline, &deadline) && approved > deadline;
 }
 
-static int load_requests(sqlite3 *db, struct report *r, const char *to_next,
-			 const struct evidence_set *evs, time_t now,
-			 struct buf *days)
+/* What the report reads of a request's entries beside its evidence. */
+struct request_facts {
+	char *request_id;
+	char *subject_ref;	/* of its entries (they agree) */
+	long released;		/* distinct devices */
+	int customer_deleted;
+	int listed;		/* its queue row was read */
+	long *results;		/* result entries by detail id (replay) */
+	size_t nresults;
+};
+
+/*
+ * The one pass over the ledger: the evidence of every request, and the
+ * facts above, so that no per-request query or second scan is needed.
+ */
+struct replay {
+	struct evidence_set evs;
+	struct map facts;	/* request_id -> struct request_facts */
+	struct map released;	/* "request_id\ndevice" of a release */
+	struct map detail_id;	/* result detail -> its id + 1 */
+	struct strvec details;	/* id -> result detail */
+	long *results;		/* of the listed requests, by detail id */
+	struct buf key;
+	struct request_facts *last;	/* of the previous entry */
+};
+
+static void replay_init(struct replay *p)
 {
+	evidence_set_init(&p->evs);
+	map_init(&p->facts);
+	map_init(&p->released);
+	map_init(&p->detail_id);
+	strvec_init(&p->details);
+	p->results = NULL;
+	buf_init(&p->key);
+	p->last = NULL;
+}
+
+static void free_facts(void *v)
+{
+	struct request_facts *f = v;
+
+	free(f->request_id);
+	free(f->subject_ref);
+	free(f->results);
+	free(f);
+}
+
+static void replay_release(struct replay *p)
+{
+	evidence_set_release(&p->evs);
+	map_release(&p->facts, free_facts);
+	map_release(&p->released, NULL);
+	map_release(&p->detail_id, NULL);
+	strvec_clear(&p->details);
+	free(p->results);
+	buf_release(&p->key);
+}
+
+/* Counts one result entry of f by its detail. */
+static void count_result(struct replay *p, struct request_facts *f,
+			 const char *detail)
+{
+	size_t id = (size_t)(uintptr_t)map_get(&p->detail_id, detail);
+
+	if (!id) {
+		strvec_push(&p->details, detail);
+		id = p->details.n;
+		map_put(&p->detail_id, detail, (void *)(uintptr_t)id);
+	}
+	id--;
+	if (id >= f->nresults) {
+		f->results = xrealloc(f->results,
+				      (id + 1) * sizeof(*f->results));
+		memset(f->results + f->nresults, 0,
+		       (id + 1 - f->nresults) * sizeof(*f->results));
+		f->nresults = id + 1;
+	}
+	f->results[id]++;
+}
+
+/* ledger_scan's on_entry: a row of LEDGER_COLUMNS that verified. */
+static void replay_entry(void *ctx, sqlite3_stmt *row)
+{
+	struct replay *p = ctx;
+	const char *rid = (const char *)sqlite3_column_text(row, 2);
+	const char *sref = (const char *)sqlite3_column_text(row, 3);
+	const char *event = (const char *)sqlite3_column_text(row, 4);
+	const char *tid = (const char *)sqlite3_column_text(row, 6);
+	const char *detail = (const char *)sqlite3_column_text(row, 11);
+	struct request_facts *f;
+
+	evidence_set_entry(&p->evs, row);
+	if (!rid)
+		return;
+	/* A request's entries mostly follow each other. */
+	f = p->last && !strcmp(p->last->request_id, rid) ? p->last :
+		map_get(&p->facts, rid);
+	if (!f) {
+		f = xcalloc(1, sizeof(*f));
+		map_put(&p->facts, rid, f);
+		f->request_id = xstrdup(rid);
+	}
+	p->last = f;
+	if (sref && (!f->subject_ref || strcmp(sref, f->subject_ref) > 0)) {
+		free(f->subject_ref);
+		f->subject_ref = xstrdup(sref);
+	}
+	if (!event || strcmp(event, LEDGER_EV_RESULT) || !detail)
+		return;
+	count_result(p, f, detail);
+	if (ledger_result_finished(detail, LEDGER_ACT_DELETE_CUSTOMER))
+		f->customer_deleted = 1;
+	if (tid && ledger_result_released(detail)) {
+		buf_reset(&p->key);
+		buf_addf(&p->key, "%s\n%s", rid, tid);
+		if (!map_get(&p->released, p->key.buf)) {
+			map_put(&p->released, p->key.buf, p);
+			f->released++;
+		}
+	}
+}
+
+static char *redacted(const char *s)
+{
+	struct buf b = BUF_INIT;
+
+	if (!s)
+		return NULL;
+	log_redact(&b, s);
+	return buf_detach(&b, NULL);
+}
+
+/* The columns of requests_sql (NULL: a request the queue no longer has). */
+struct queue_cols {
+	const char *subject_ref, *received_at, *status, *outcome;
+	const char *extension_reason;
+	int extension_months;
+};
+
+static void add_request(struct report *r, struct replay *p, const char *rid,
+			const struct queue_cols *c, time_t now,
+			struct buf *days)
+{
+	const struct evidence *ev = evidence_set_get(&p->evs, rid);
+	struct request_facts *f = map_get(&p->facts, rid);
+	struct report_request *q;
+
+	ALLOC_GROW(r->requests, r->nrequests, r->arequests);
+	q = &r->requests[r->nrequests++];
+	memset(q, 0, sizeof(*q));
+	q->request_id = redacted(rid);
+	q->received_at = c ? redacted(c->received_at) : NULL;
+	q->subject_ref = redacted(c && c->subject_ref ? c->subject_ref :
+				  f ? f->subject_ref : NULL);
+	if (c) {
+		q->extension_months = c->extension_months;
+		q->extension_reason = redacted(c->extension_reason);
+	}
+	if (f) {
+		size_t i;
+
+		f->listed = 1;
+		q->devices_released = f->released;
+		q->customer_deleted = f->customer_deleted;
+		for (i = 0; i < f->nresults; i++)
+			p->results[i] += f->results[i];
+	}
+	if (ev) {
+		q->first_seq = ev->first_seq;
+		q->last_seq = ev->last_seq;
+		q->verified = ev->verified + ev->residual_verify > 0 &&
+			      !ev->bad_verify;
+	}
+	apply_evidence(r, q, ev, c ? c->status : NULL, c ? c->outcome : NULL,
+		       c != NULL);
+	count_status(r, q);
+	judge_deadline(q, r->deadline_days, r->today, now);
+	q->overdue_waiting = overdue_waiting(q);
+	r->overdue_waiting += q->overdue_waiting;
+	r->overdue += q->overdue;
+	r->done_within_deadline += q->within_deadline;
+	if (q->done && q->have_days)
+		buf_add(days, &q->days, sizeof(q->days));
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int load_requests(sqlite3 *db, struct report *r, const char *to_next,
+			 struct replay *p, time_t now, struct buf *days)
+{
+	const char **gone = NULL, *key;
+	size_t ngone = 0, agone = 0, pos;
 	sqlite3_stmt *st;
+	void *val;
 	int rc;
 
+	p->results = xcalloc(p->details.n + 1, sizeof(*p->results));
 	if (db_prepare(db, &st, requests_sql))
 		return -1;
 	bind_period(st, r->from, to_next);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *rid = (const char *)sqlite3_column_text(st, 0);
-		struct report_request *q;
+		struct queue_cols c;
 
-		ALLOC_GROW(r->requests, r->nrequests, r->arequests);
-		q = &r->requests[r->nrequests++];
-		memset(q, 0, sizeof(*q));
-		q->request_id = db_column_redacted(st, 0);
-		q->subject_ref = db_column_redacted(st, 1);
-		q->received_at = db_column_redacted(st, 2);
-		q->extension_months = sqlite3_column_int(st, 5);
-		q->extension_reason = db_column_redacted(st, 6);
-		q->first_seq = sqlite3_column_int64(st, 7);
-		q->last_seq = sqlite3_column_int64(st, 8);
-		q->devices_released = sqlite3_column_int(st, 9);
-		q->customer_deleted = sqlite3_column_int(st, 10) > 0;
-		q->verified = sqlite3_column_int(st, 11) == 1;
-		apply_evidence(r, q, rid ? evidence_set_get(evs, rid) : NULL,
-			       (const char *)sqlite3_column_text(st, 3),
-			       (const char *)sqlite3_column_text(st, 4),
-			       sqlite3_column_int(st, 12));
-		count_status(r, q);
-		judge_deadline(q, r->deadline_days, r->today, now);
-		q->overdue_waiting = overdue_waiting(q);
-		r->overdue_waiting += q->overdue_waiting;
-		r->overdue += q->overdue;
-		r->done_within_deadline += q->within_deadline;
-		if (q->done && q->have_days)
-			buf_add(days, &q->days, sizeof(q->days));
+		c.subject_ref = (const char *)sqlite3_column_text(st, 1);
+		c.received_at = (const char *)sqlite3_column_text(st, 2);
+		c.status = (const char *)sqlite3_column_text(st, 3);
+		c.outcome = (const char *)sqlite3_column_text(st, 4);
+		c.extension_months = sqlite3_column_int(st, 5);
+		c.extension_reason = (const char *)sqlite3_column_text(st, 6);
+		add_request(r, p, (const char *)sqlite3_column_text(st, 0), &c,
+			    now, days);
 	}
 	if (rc != SQLITE_DONE)
 		db_fail(db);
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	if (rc != SQLITE_DONE)
+		return -1;
+	if (r->from || to_next)
+		return 0;
+	for (pos = 0; map_next(&p->facts, &pos, &key, &val); pos++) {
+		if (((struct request_facts *)val)->listed)
+			continue;
+		ALLOC_GROW(gone, ngone, agone);
+		gone[ngone++] = key;
+	}
+	if (ngone)
+		qsort(gone, ngone, sizeof(*gone), cmp_str);
+	for (pos = 0; pos < ngone; pos++)
+		add_request(r, p, gone[pos], NULL, now, days);
+	free(gone);
+	return 0;
 }
 
 static void percentiles(struct report *r, struct buf *days)
@@ -292,30 +449,38 @@ static void percentiles(struct report *r, struct buf *days)
 	r->p95_days = v[(rank ? rank : 1) - 1];
 }
 
-static int load_actions(sqlite3 *db, struct report *r, const char *to_next)
+static int cmp_detail(const void *a, const void *b, void *ctx)
 {
-	sqlite3_stmt *st;
-	int rc;
+	const struct strvec *names = ctx;
 
-	if (db_prepare(db, &st, actions_sql))
-		return -1;
-	bind_period(st, r->from, to_next);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *d = (const char *)sqlite3_column_text(st, 0);
-		const char *colon = d ? strchr(d, ':') : NULL;
+	return strcmp(names->v[*(const size_t *)a],
+		      names->v[*(const size_t *)b]);
+}
+
+/* The result entries of the requests listed, by action and outcome. */
+static void load_actions(struct report *r, const struct replay *p)
+{
+	size_t *order = xcalloc(p->details.n + 1, sizeof(*order)), i;
+
+	for (i = 0; i < p->details.n; i++)
+		order[i] = i;
+	qsort_r(order, p->details.n, sizeof(*order), cmp_detail,
+		(void *)&p->details);
+	for (i = 0; i < p->details.n; i++) {
+		const char *d = p->details.v[order[i]];
+		const char *colon = strchr(d, ':');
 		struct report_action *a;
 
+		if (!p->results[order[i]])
+			continue;
 		ALLOC_GROW(r->actions, r->nactions, r->aactions);
 		a = &r->actions[r->nactions++];
 		a->action = colon ? xstrndup(d, (size_t)(colon - d)) :
-				    xstrdup(d ? d : "");
+				    xstrdup(d);
 		a->outcome = xstrdup(colon ? colon + 1 : "");
-		a->count = sqlite3_column_int(st, 1);
+		a->count = p->results[order[i]];
 	}
-	if (rc != SQLITE_DONE)
-		db_fail(db);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	free(order);
 }
 
 int report_build(sqlite3 *db, const struct report_options *opt,
@@ -323,7 +488,7 @@ int report_build(sqlite3 *db, const struct report_options *opt,
 {
 	struct buf days = BUF_INIT;
 	struct checkpoint_check chk;
-	struct evidence_set evs;
+	struct replay p;
 	char to_next[11];
 	long d;
 	int ret = -1;
@@ -341,9 +506,9 @@ int report_build(sqlite3 *db, const struct report_options *opt,
 	}
 	/* One pass verifies the chain, checks checkpoints, replays it all. */
 	checkpoint_check_init(&chk);
-	evidence_set_init(&evs);
-	chk.scan.on_entry = evidence_set_entry;
-	chk.scan.ctx = &evs;
+	replay_init(&p);
+	chk.scan.on_entry = replay_entry;
+	chk.scan.ctx = &p;
 	if (checkpoint_check_run(db, 0, &chk))
 		goto out;
 	r->ledger_entries = chk.scan.entries;
@@ -354,15 +519,15 @@ int report_build(sqlite3 *db, const struct report_options *opt,
 		r->ledger_reason = xstrdup(chk.scan.reason.buf);
 	r->checkpoints_bad = chk.bad;
 	checkpoint_check_latest(&chk, 0, &r->checkpoint);
-	if (load_requests(db, r, opt->to ? to_next : NULL, &evs, opt->now,
-			  &days) ||
-	    load_actions(db, r, opt->to ? to_next : NULL))
+	if (load_requests(db, r, opt->to ? to_next : NULL, &p, opt->now,
+			  &days))
 		goto out;
+	load_actions(r, &p);
 	percentiles(r, &days);
 	ret = 0;
 out:
 	checkpoint_check_release(&chk);
-	evidence_set_release(&evs);
+	replay_release(&p);
 	buf_release(&days);
 	return ret;
 }

@@ -19,9 +19,9 @@
  * - coverage: a done request's "coverage" entries (coverage.h); a
  *   residual store is one erasectl could not erase;
  * - devices released: distinct devices with an unclaim or remove result
- *   of ok or already_absent; customer deleted: a delete_customer result of
- *   ok or already_absent; verified: the request's last attempt (entries
- *   after its last "failed" event) has verify entries and all are "ok".
+ *   that finished (ledger_result_released); customer deleted: a
+ *   delete_customer result that finished; verified: the request's last
+ *   attempt (evidence.h) has verify entries, all "ok" or "residual".
  */
 #include <stdint.h>
 #include <time.h>

@@ -23,7 +23,7 @@ static cJSON *days_json(int have, double days)
 
 static cJSON *seq_json(int64_t seq)
 {
-	return seq ? cJSON_CreateNumber((double)seq) : cJSON_CreateNull();
+	return seq ? json_int(seq) : cJSON_CreateNull();
 }
 
 static cJSON *summary_json(const struct report *r)
@@ -31,26 +31,26 @@ static cJSON *summary_json(const struct report *r)
 	cJSON *o = cJSON_CreateObject(), *a = cJSON_CreateArray();
 	size_t i;
 
-	cJSON_AddNumberToObject(o, "received", r->received);
-	cJSON_AddNumberToObject(o, "done", r->done);
-	cJSON_AddNumberToObject(o, "erased", r->erased);
-	cJSON_AddNumberToObject(o, "erased_with_residue",
+	json_add_int(o, "received", r->received);
+	json_add_int(o, "done", r->done);
+	json_add_int(o, "erased", r->erased);
+	json_add_int(o, "erased_with_residue",
 				r->erased_with_residue);
-	cJSON_AddNumberToObject(o, "not_found", r->not_found);
-	cJSON_AddNumberToObject(o, "requests_with_residual_stores",
+	json_add_int(o, "not_found", r->not_found);
+	json_add_int(o, "requests_with_residual_stores",
 				r->with_residual);
-	cJSON_AddNumberToObject(o, "reappeared", r->reappeared);
-	cJSON_AddNumberToObject(o, "failed", r->failed);
-	cJSON_AddNumberToObject(o, "pending", r->pending);
-	cJSON_AddNumberToObject(o, "running", r->running);
-	cJSON_AddNumberToObject(o, "held", r->held);
-	cJSON_AddNumberToObject(o, "rejected", r->rejected);
-	cJSON_AddNumberToObject(o, "awaiting_approval", r->awaiting);
-	cJSON_AddNumberToObject(o, "ledger_disagreements", r->disagreements);
-	cJSON_AddNumberToObject(o, "overdue", r->overdue);
-	cJSON_AddNumberToObject(o, "overdue_awaiting_approval",
+	json_add_int(o, "reappeared", r->reappeared);
+	json_add_int(o, "failed", r->failed);
+	json_add_int(o, "pending", r->pending);
+	json_add_int(o, "running", r->running);
+	json_add_int(o, "held", r->held);
+	json_add_int(o, "rejected", r->rejected);
+	json_add_int(o, "awaiting_approval", r->awaiting);
+	json_add_int(o, "ledger_disagreements", r->disagreements);
+	json_add_int(o, "overdue", r->overdue);
+	json_add_int(o, "overdue_awaiting_approval",
 				r->overdue_waiting);
-	cJSON_AddNumberToObject(o, "done_within_deadline",
+	json_add_int(o, "done_within_deadline",
 				r->done_within_deadline);
 	cJSON_AddItemToObject(o, "median_days",
 			      days_json(r->have_days, r->median_days));
@@ -61,7 +61,7 @@ static cJSON *summary_json(const struct report *r)
 
 		json_add_text(e, "action", r->actions[i].action);
 		json_add_text(e, "outcome", r->actions[i].outcome);
-		cJSON_AddNumberToObject(e, "count", r->actions[i].count);
+		json_add_int(e, "count", r->actions[i].count);
 		cJSON_AddItemToArray(a, e);
 	}
 	cJSON_AddItemToObject(o, "api_actions", a);
@@ -79,7 +79,7 @@ static cJSON *coverage_json(const struct report *r)
 			store_name((enum store)st));
 
 		for (res = 0; res < COV_N; res++)
-			cJSON_AddNumberToObject(c, store_result_name(
+			json_add_int(c, store_result_name(
 				(enum store_result)res),
 				r->coverage[st][res]);
 	}
@@ -102,10 +102,10 @@ static cJSON *cannot_erase_json(const struct report *r)
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "store",
 					store_name((enum store)st));
-		cJSON_AddNumberToObject(o, "requests", n);
+		json_add_int(o, "requests", n);
 		json_add_text(o, "holds", d->holds);
 		if (d->retention_days)
-			cJSON_AddNumberToObject(o, "retention_days",
+			json_add_int(o, "retention_days",
 						d->retention_days);
 		else
 			cJSON_AddNullToObject(o, "retention_days");
@@ -119,15 +119,15 @@ static cJSON *ledger_json(const struct report *r)
 {
 	cJSON *o = cJSON_CreateObject();
 
-	cJSON_AddNumberToObject(o, "entries", (double)r->ledger_entries);
+	json_add_int(o, "entries", r->ledger_entries);
 	json_add_text(o, "head", r->ledger_head);
 	cJSON_AddBoolToObject(o, "verified", r->ledger_verified);
 	cJSON_AddItemToObject(o, "first_bad_seq",
 			      seq_json(r->ledger_verified ? 0 :
 				       r->ledger_bad_seq));
 	json_add_text(o, "problem", r->ledger_reason);
-	cJSON_AddNumberToObject(o, "checkpoints_not_matching",
-				(double)r->checkpoints_bad);
+	json_add_int(o, "checkpoints_not_matching",
+				r->checkpoints_bad);
 	cJSON_AddItemToObject(o, "latest_checkpoint",
 			      checkpoint_row_json(&r->checkpoint));
 	return o;
@@ -146,12 +146,12 @@ static cJSON *request_json(const struct report_request *q)
 	json_add_text(o, "status", q->status);
 	json_add_text(o, "outcome", q->outcome);
 	cJSON_AddBoolToObject(o, "overdue", q->overdue);
-	cJSON_AddNumberToObject(o, "devices_released", q->devices_released);
+	json_add_int(o, "devices_released", q->devices_released);
 	cJSON_AddBoolToObject(o, "customer_deleted", q->customer_deleted);
 	cJSON_AddBoolToObject(o, "verified", q->verified);
 	cJSON_AddItemToObject(o, "first_seq", seq_json(q->first_seq));
 	cJSON_AddItemToObject(o, "last_seq", seq_json(q->last_seq));
-	cJSON_AddNumberToObject(o, "extension_months", q->extension_months);
+	json_add_int(o, "extension_months", q->extension_months);
 	json_add_text(o, "extension_reason", q->extension_reason);
 	cJSON_AddItemToObject(o, "days_to_complete",
 			      days_json(q->done && q->have_days, q->days));
@@ -162,7 +162,7 @@ static cJSON *request_json(const struct report_request *q)
 	json_add_text(o, "approved_at", q->approved_at);
 	cJSON_AddBoolToObject(o, "overdue_awaiting_approval",
 			      q->overdue_waiting);
-	cJSON_AddNumberToObject(o, "reappeared", (double)q->reappeared);
+	json_add_int(o, "reappeared", q->reappeared);
 	res = cJSON_AddArrayToObject(o, "residual_stores");
 	for (st = 0; st < STORE_N; st++)
 		if (q->coverage[st] == COV_RESIDUAL)

@@ -75,6 +75,9 @@ expect_rc 0 "report --from --to"
 cp "$T/out" "$T/p.json"
 assert_eq "2023 holds only R-2" '[["R-2"], {"from": "2023-01-01", "to": "2023-12-31"}]' \
 	"$(fake_json "$T/p.json" "[[r['request_id'] for r in j['requests']], j['period']]")"
+assert_eq "2023: API actions are R-2's result entries" \
+	"$(sq "select count(*) from ledger where event = 'result' and request_id = 'R-2'")" \
+	"$(fake_json "$T/p.json" "sum(a['count'] for a in j['summary']['api_actions'])")"
 ec report --from "$today"
 assert_eq "--from today: R-1, R-5, =HYPERLINK" 3 "$(python3 -c 'import json,sys; print(len(json.load(sys.stdin)["requests"]))' < "$T/out")"
 
@@ -105,6 +108,20 @@ for f in report.json p.json report.csv report.md report.html; do
 	done
 	assert_no_bytes "$f has no token" "$TOKEN" "$T/$f"
 done
+
+# A request whose queue row was cleaned away is reported from the ledger
+# alone, after the others, with the subject_ref of its entries; a period
+# (by received date, which only the queue holds) leaves it out.
+sq "DELETE FROM erasure_queue WHERE request_id = 'R-5'"
+ec report
+expect_rc 0 "report without R-5's row"
+cp "$T/out" "$T/gone.json"
+assert_eq "R-5 listed last, from the ledger" \
+	"[5, \"R-5\", \"done\", \"not_found\", null, \"$(sq "select max(subject_ref) from ledger where request_id = 'R-5'")\"]" \
+	"$(fake_json "$T/gone.json" "[len(j['requests'])] + [[r['request_id'], r['status'], r['outcome'], r['received_at'], r['subject_ref']] for r in j['requests']][-1]")"
+ec report --from "$today"
+assert_eq "--from today without R-5's row: R-1, =HYPERLINK" 2 \
+	"$(python3 -c 'import json,sys; print(len(json.load(sys.stdin)["requests"]))' < "$T/out")"
 
 # Usage errors.
 ec report --from 2024-02-30
