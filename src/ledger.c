@@ -83,23 +83,26 @@ static size_t fmt_int64(int64_t v, char *out)
 	return k;
 }
 
-static void add_netstring(struct buf *out, const char *p, size_t n)
-{
-	char len[24];
-	size_t k = fmt_int64((int64_t)n, len);
-
-	len[k++] = ':';
-	buf_add(out, len, k);
-	buf_add(out, p, n);
-	buf_addch(out, ',');
-}
-
+/* Appends each field as a netstring ("<len>:<bytes>,"), in one growth. */
 static void encode_fields(struct buf *out, const struct field *f)
 {
+	size_t total = 0, at;
+	char *p;
 	int i;
 
 	for (i = 0; i < NFIELDS; i++)
-		add_netstring(out, f[i].p, f[i].n);
+		total += 22 + f[i].n;
+	buf_grow(out, total);
+	at = out->len;
+	p = out->buf + at;
+	for (i = 0; i < NFIELDS; i++) {
+		p += fmt_int64((int64_t)f[i].n, p);
+		*p++ = ':';
+		memcpy(p, f[i].p, f[i].n);
+		p += f[i].n;
+		*p++ = ',';
+	}
+	buf_setlen(out, at + (size_t)(p - (out->buf + at)));
 }
 
 static struct field str_field(const char *s)
