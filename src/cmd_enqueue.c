@@ -147,7 +147,7 @@ int cmd_enqueue(int argc, char **argv, struct app *app)
 	 * one machine: 6.0 s and 46 MiB peak; 2 MiB: three times slower; 32
 	 * MiB: no faster, 56 MiB).
 	 */
-	if (db_exec(app->db, "PRAGMA cache_size = -24576") ||
+	if (db_cache_mib(app->db, 24) ||
 	    queue_stage_init(&ctx.stage, app->db)) {
 		ret = cmd_db_failed();
 		goto out;

@@ -125,6 +125,18 @@ sqlite3_stmt *db_kept(sqlite3 *db, enum db_stmt_slot slot, const char *sql)
 	return k->st[slot];
 }
 
+int db_cache_mib(sqlite3 *db, int mib)
+{
+	struct buf sql = BUF_INIT;
+	int ret;
+
+	/* A negative cache_size is in KiB. */
+	buf_addf(&sql, "PRAGMA cache_size = -%d", mib * 1024);
+	ret = db_exec(db, sql.buf);
+	buf_release(&sql);
+	return ret;
+}
+
 int db_exec(sqlite3 *db, const char *sql)
 {
 	char *msg = NULL;

@@ -34,6 +34,12 @@ void db_close(sqlite3 *db);
 int db_migrate(sqlite3 *db, int *applied);
 
 int db_exec(sqlite3 *db, const char *sql);
+/*
+ * Sets this connection's page cache to mib MiB: large writes (enqueue's
+ * rows, a run's window of ledger entries) otherwise spill index pages to
+ * the WAL and read them back.
+ */
+int db_cache_mib(sqlite3 *db, int mib);
 int db_prepare(sqlite3 *db, sqlite3_stmt **st, const char *sql);
 /*
  * A statement prepared once per connection and kept until db_close, for

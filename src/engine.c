@@ -29,6 +29,12 @@
  * a window at a time. ERASECTL_WINDOW overrides it (tests).
  */
 #define ENGINE_WINDOW 2000
+/*
+ * A run's page cache in MiB (db_cache_mib). 20,000 requests found nowhere,
+ * measured on one machine: 2 MiB 9.7 s, 8 MiB 9.2 s, 16 MiB 8.4 s (35 MiB
+ * peak), 32 MiB 7.9 s (53 MiB peak).
+ */
+#define CACHE_MIB 16
 
 struct engine {
 	const struct engine_opts *opts;
@@ -674,6 +680,9 @@ int engine_run(const struct config *cfg, sqlite3 *db,
 	if (setup(e, cfg))
 		goto out;
 	res->status = ENGINE_DB;
+	/* A window's ledger entries are written in one transaction. */
+	if (db_cache_mib(db, CACHE_MIB))
+		goto out;
 	if (!opts->single) {
 		long runnable = prepare_queue(e);
 
