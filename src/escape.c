@@ -48,7 +48,12 @@ static int is_c1(const unsigned char *p, size_t len)
 	return len == 2 && p[0] == 0xc2 && p[1] < 0xa0;
 }
 
-void escape_text(struct buf *out, const char *s)
+/*
+ * Walks s a UTF-8 character at a time: an invalid byte becomes U+FFFD,
+ * every valid character (len bytes at p) goes to one().
+ */
+static void each_char(struct buf *out, const char *s,
+		      void (*one)(struct buf *, const unsigned char *, size_t))
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t n = strlen(s);
@@ -59,36 +64,38 @@ void escape_text(struct buf *out, const char *s)
 		if (!len) {
 			buf_adds(out, replacement);
 			len = 1;
-		} else if (*p < 0x20 || *p == 0x7f) {
-			buf_addf(out, "\\x%02x", *p);
-		} else if (is_c1(p, len)) {
-			buf_addf(out, "\\x%02x", p[1]);
 		} else {
-			buf_add(out, p, len);
+			one(out, p, len);
 		}
 		p += len;
 		n -= len;
 	}
 }
 
+static void text_char(struct buf *out, const unsigned char *p, size_t len)
+{
+	if (*p < 0x20 || *p == 0x7f)
+		buf_addf(out, "\\x%02x", *p);
+	else if (is_c1(p, len))
+		buf_addf(out, "\\x%02x", p[1]);
+	else
+		buf_add(out, p, len);
+}
+
+void escape_text(struct buf *out, const char *s)
+{
+	each_char(out, s, text_char);
+}
+
+static void same_char(struct buf *out, const unsigned char *p, size_t len)
+{
+	buf_add(out, p, len);
+}
+
 /* s with invalid UTF-8 replaced (control characters kept: JSON escapes). */
 static void valid_utf8(struct buf *out, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s);
-
-	while (n) {
-		size_t len = utf8_len(p, n);
-
-		if (!len) {
-			buf_adds(out, replacement);
-			len = 1;
-		} else {
-			buf_add(out, p, len);
-		}
-		p += len;
-		n -= len;
-	}
+	each_char(out, s, same_char);
 }
 
 cJSON *json_text(const char *s)
@@ -137,35 +144,26 @@ void json_print(const cJSON *json, int pretty, struct buf *out)
 	cJSON_free(txt);
 }
 
+static void html_char(struct buf *out, const unsigned char *p, size_t len)
+{
+	switch (*p) {
+	case '&': buf_adds(out, "&amp;"); break;
+	case '<': buf_adds(out, "&lt;"); break;
+	case '>': buf_adds(out, "&gt;"); break;
+	case '"': buf_adds(out, "&quot;"); break;
+	case '\'': buf_adds(out, "&#39;"); break;
+	default:
+		if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f ||
+		    is_c1(p, len))
+			buf_addch(out, ' ');
+		else
+			buf_add(out, p, len);
+	}
+}
+
 void escape_html(struct buf *out, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s);
-
-	while (n) {
-		size_t len = utf8_len(p, n);
-
-		if (!len) {
-			buf_adds(out, replacement);
-			len = 1;
-		} else {
-			switch (*p) {
-			case '&': buf_adds(out, "&amp;"); break;
-			case '<': buf_adds(out, "&lt;"); break;
-			case '>': buf_adds(out, "&gt;"); break;
-			case '"': buf_adds(out, "&quot;"); break;
-			case '\'': buf_adds(out, "&#39;"); break;
-			default:
-				if ((*p < 0x20 && *p != '\n' && *p != '\t') ||
-				    *p == 0x7f || is_c1(p, len))
-					buf_addch(out, ' ');
-				else
-					buf_add(out, p, len);
-			}
-		}
-		p += len;
-		n -= len;
-	}
+	each_char(out, s, html_char);
 }
 
 void escape_csv_cell(struct buf *out, const char *s)
