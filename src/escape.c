@@ -92,6 +92,18 @@ static void same_char(struct buf *out, const unsigned char *p, size_t len)
 	buf_add(out, p, len);
 }
 
+/* 1 when s is valid UTF-8 throughout (most text: nothing to copy). */
+static int utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), len;
+
+	for (; n; p += len, n -= len)
+		if (!(len = utf8_len(p, n)))
+			return 0;
+	return 1;
+}
+
 /* s with invalid UTF-8 replaced (control characters kept: JSON escapes). */
 static void valid_utf8(struct buf *out, const char *s)
 {
@@ -105,6 +117,8 @@ cJSON *json_text(const char *s)
 
 	if (!s)
 		return cJSON_CreateNull();
+	if (utf8_valid(s))
+		return cJSON_CreateString(s);
 	valid_utf8(&b, s);
 	j = cJSON_CreateString(b.buf);
 	buf_release(&b);
