@@ -442,9 +442,9 @@ cJSON *checkpoint_row_json(const struct checkpoint_row *c)
 	if (!c->present)
 		return cJSON_CreateNull();
 	o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "id", (double)c->id);
+	json_add_int(o, "id", c->id);
 	json_add_text(o, "created_at", c->created_at);
-	cJSON_AddNumberToObject(o, "entries", (double)c->entries);
+	json_add_int(o, "entries", c->entries);
 	json_add_text(o, "root", c->root);
 	json_add_text(o, "head", c->head);
 	cJSON_AddBoolToObject(o, "signed", c->is_signed);

@@ -201,8 +201,7 @@ static void emit(struct out *o, const char *request_id, enum store s,
 		json_add_text(r, "window_start", start[0] ? start : NULL);
 		json_add_text(r, "window_end", end);
 		if (d->retention_days)
-			cJSON_AddNumberToObject(r, "retention_days",
-						d->retention_days);
+			json_add_int(r, "retention_days", d->retention_days);
 		else
 			cJSON_AddNullToObject(r, "retention_days");
 		json_add_text(r, "what_to_do", d->action);

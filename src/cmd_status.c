@@ -56,7 +56,7 @@ static void print_json_request(const struct queue_request *r,
 	json_add_text(o, "request_id", r->request_id);
 	cJSON_AddStringToObject(o, "status", queue_status_name(r->status));
 	json_add_text(o, "outcome", r->outcome);
-	cJSON_AddNumberToObject(o, "attempts", r->attempts);
+	json_add_int(o, "attempts", r->attempts);
 	json_add_text(o, "received_at", r->received_at);
 	json_add_text(o, "deadline", deadline);
 	json_add_text(o, "completed_at", r->completed_at);

@@ -61,11 +61,11 @@ static void print_json(const struct sweep_result *r)
 	struct buf out = BUF_INIT;
 	size_t i;
 
-	cJSON_AddNumberToObject(o, "erased_subjects", (double)r->erased);
-	cJSON_AddNumberToObject(o, "usernames_checked", (double)r->users);
-	cJSON_AddNumberToObject(o, "devices_checked", (double)r->devices);
-	cJSON_AddNumberToObject(o, "api_calls", (double)r->api_calls);
-	cJSON_AddNumberToObject(o, "reappeared", (double)r->subjects);
+	json_add_int(o, "erased_subjects", r->erased);
+	json_add_int(o, "usernames_checked", r->users);
+	json_add_int(o, "devices_checked", r->devices);
+	json_add_int(o, "api_calls", r->api_calls);
+	json_add_int(o, "reappeared", r->subjects);
 	a = cJSON_AddArrayToObject(o, "findings");
 	for (i = 0; i < r->n; i++) {
 		const struct sweep_finding *f = &r->v[i];

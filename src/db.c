@@ -202,13 +202,7 @@ char *db_column_strdup(sqlite3_stmt *st, int col)
 
 char *db_column_redacted(sqlite3_stmt *st, int col)
 {
-	const unsigned char *t = sqlite3_column_text(st, col);
-	struct buf b = BUF_INIT;
-
-	if (!t)
-		return NULL;
-	log_redact(&b, (const char *)t);
-	return buf_detach(&b, NULL);
+	return log_redact_dup((const char *)sqlite3_column_text(st, col));
 }
 
 int db_meta_get(sqlite3 *db, const char *key, struct buf *out)

@@ -201,9 +201,9 @@ static void emit_event(const struct job *j)
 	json_add_text(o, "outcome", j->outcome);
 	cJSON_AddStringToObject(o, "status", j->state == J_DONE ?
 				"done" : "failed");
-	cJSON_AddNumberToObject(o, "calls", (double)j->calls);
-	cJSON_AddNumberToObject(o, "duration_ms", j->end_ms > j->start_ms ?
-				(double)(j->end_ms - j->start_ms) : 0);
+	json_add_int(o, "calls", j->calls);
+	json_add_int(o, "duration_ms", j->end_ms > j->start_ms ?
+		     (int64_t)(j->end_ms - j->start_ms) : 0);
 	json_print(o, 0, &out);
 	buf_setlen(&out, out.len - 1);
 	log_event(out.buf);
@@ -607,6 +607,12 @@ static long prepare_queue(struct engine *e)
 	return n;
 }
 
+enum engine_status engine_status_of_api(enum api_result res)
+{
+	return res == API_AUTH ? ENGINE_AUTH : res == API_UNREACHABLE ?
+		ENGINE_UNREACHABLE : ENGINE_API_FAILED;
+}
+
 /*
  * Checks the configured products and ledgers exist before anything is
  * claimed or changed. Returns 0, or -1 with the status set.
@@ -618,9 +624,7 @@ static int preflight(struct engine *e)
 
 	if (!rc)
 		return 0;
-	e->res->status = rc > 0 ? ENGINE_CONFIG : res == API_AUTH ?
-		ENGINE_AUTH : res == API_UNREACHABLE ? ENGINE_UNREACHABLE :
-		ENGINE_API_FAILED;
+	e->res->status = rc > 0 ? ENGINE_CONFIG : engine_status_of_api(res);
 	return -1;
 }
 

@@ -25,6 +25,7 @@
 
 #include <sqlite3.h>
 
+#include "api.h"
 #include "config.h"
 #include "plan.h"
 #include "queue.h"
@@ -73,6 +74,9 @@ enum engine_status {
 	ENGINE_NOT_DONE,	/* erase: not confirmed, or it cannot plan */
 	ENGINE_AWAITING,	/* erase: queued; it awaits approval */
 };
+
+/* The status that ends a run (or sweep) the API answered res to. */
+enum engine_status engine_status_of_api(enum api_result res);
 
 struct engine_result {
 	enum engine_status status;

@@ -29,8 +29,9 @@ cJSON *json_text(const char *s);
 /* Adds json_text(s) to object o under key. */
 void json_add_text(cJSON *o, const char *key, const char *s);
 /*
- * An integer, exact (cJSON's numbers are doubles, printed through
- * sprintf and checked with sscanf: slow over a report's 100,000 rows).
+ * An integer, exact: every integer erasectl prints as JSON goes through
+ * here (cJSON's numbers are doubles, printed through sprintf and checked
+ * with sscanf: inexact past 2^53, and slow over a report's 100,000 rows).
  */
 cJSON *json_int(int64_t v);
 void json_add_int(cJSON *o, const char *key, int64_t v);

@@ -43,6 +43,11 @@ static void coverage_entry(struct evidence *ev, const char *store,
 		ev->attempt_coverage[s] = (signed char)r;
 }
 
+int evidence_verified(const struct evidence *ev)
+{
+	return ev->verified + ev->residual_verify > 0 && !ev->bad_verify;
+}
+
 void evidence_step(struct evidence *ev, int64_t seq, const char *event,
 		   const char *target, const char *detail, const char *ts,
 		   const char *op)

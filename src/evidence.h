@@ -46,6 +46,11 @@ struct evidence {
 };
 
 void evidence_init(struct evidence *ev);
+/*
+ * 1 when the latest attempt replayed has verify entries and all are "ok"
+ * or "residual" (a proven done keeps its attempt's).
+ */
+int evidence_verified(const struct evidence *ev);
 /* Replays one entry (in seq order). */
 void evidence_step(struct evidence *ev, int64_t seq, const char *event,
 		   const char *target, const char *detail, const char *ts,

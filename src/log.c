@@ -130,6 +130,16 @@ void log_redact(struct buf *out, const char *s)
 	buf_wipe(&tmp);
 }
 
+char *log_redact_dup(const char *s)
+{
+	struct buf b = BUF_INIT;
+
+	if (!s)
+		return NULL;
+	log_redact(&b, s);
+	return buf_detach(&b, NULL);
+}
+
 int log_would_redact(const char *s)
 {
 	struct buf red = BUF_INIT;

@@ -51,6 +51,8 @@ void log_event(const char *json_object);
  */
 struct buf;
 void log_redact(struct buf *out, const char *s);
+/* A new string: log_redact of s (NULL for NULL). */
+char *log_redact_dup(const char *s);
 /* 1 when log_redact would change s (it holds an email or a secret). */
 int log_would_redact(const char *s);
 

@@ -52,17 +52,6 @@ void receipt_release(struct receipt *rc)
 	receipt_init(rc);
 }
 
-/* A copy of a queue column, scrubbed for an output. */
-static char *clean(const char *s)
-{
-	struct buf b = BUF_INIT;
-
-	if (!s)
-		return NULL;
-	log_redact(&b, s);
-	return buf_detach(&b, NULL);
-}
-
 /*
  * The request's working state (when the queue still has it) and its
  * evidence. Returns 0, 1 when neither knows it, -1 on a database error.
@@ -83,11 +72,11 @@ static int load_request(sqlite3 *db, const char *request_id,
 	if (ret > 0 && !rc->ev.recorded)
 		goto out;
 	rc->has_row = ret == 0;
-	rc->request_id = clean(request_id);
-	rc->subject_ref = clean(q.subject_ref);
-	rc->received_at = clean(q.received_at);
+	rc->request_id = log_redact_dup(request_id);
+	rc->subject_ref = log_redact_dup(q.subject_ref);
+	rc->received_at = log_redact_dup(q.received_at);
 	rc->extension_months = q.extension_months;
-	rc->extension_reason = clean(q.extension_reason);
+	rc->extension_reason = log_redact_dup(q.extension_reason);
 	rc->status = xstrdup(rc->ev.recorded ?
 			     queue_status_name(rc->ev.status) : "pending");
 	rc->outcome = rc->ev.outcome[0] ? xstrdup(rc->ev.outcome) : NULL;
@@ -260,7 +249,7 @@ static cJSON *entries_json(const struct receipt *rc, const char *event)
 		if (event && strcmp(e->event, event))
 			continue;
 		o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "seq", (double)e->seq);
+		json_add_int(o, "seq", e->seq);
 		json_add_text(o, "ts", e->ts);
 		if (event && !strcmp(event, "result")) {
 			const char *outcome = split_detail(e->detail, &action);
@@ -280,8 +269,7 @@ static cJSON *entries_json(const struct receipt *rc, const char *event)
 		}
 		json_add_text(o, "method", e->method);
 		json_add_text(o, "path", e->path);
-		cJSON_AddNumberToObject(o, event ? "http_status" : "status",
-					e->status);
+		json_add_int(o, event ? "http_status" : "status", e->status);
 		json_add_text(o, "body_sha256", e->body_sha256);
 		if (!event) {
 			json_add_text(o, "detail", e->detail);
@@ -341,7 +329,7 @@ void receipt_json(const struct receipt *rc, struct buf *out)
 	json_add_text(o, "disagreement", rc->disagreement);
 	json_add_text(o, "received_at", rc->received_at);
 	json_add_text(o, "deadline", rc->deadline[0] ? rc->deadline : NULL);
-	cJSON_AddNumberToObject(o, "extension_months", rc->extension_months);
+	json_add_int(o, "extension_months", rc->extension_months);
 	json_add_text(o, "extension_reason", rc->extension_reason);
 	json_add_text(o, "completed_at", rc->completed_at);
 	cJSON_AddBoolToObject(o, "within_deadline", within_deadline(rc));
@@ -354,17 +342,15 @@ void receipt_json(const struct receipt *rc, struct buf *out)
 	cJSON_AddItemToObject(o, "coverage", coverage_json(rc));
 	cJSON_AddItemToObject(o, "entries", entries_json(rc, NULL));
 	l = cJSON_AddObjectToObject(o, "ledger");
-	cJSON_AddNumberToObject(l, "entries", (double)rc->ledger_entries);
+	json_add_int(l, "entries", rc->ledger_entries);
 	json_add_text(l, "head", rc->ledger_head);
 	cJSON_AddBoolToObject(l, "verified", rc->ledger_verified);
 	if (rc->ledger_verified)
 		cJSON_AddNullToObject(l, "first_bad_seq");
 	else
-		cJSON_AddNumberToObject(l, "first_bad_seq",
-					(double)rc->ledger_bad_seq);
+		json_add_int(l, "first_bad_seq", rc->ledger_bad_seq);
 	cJSON_AddBoolToObject(l, "request_entries_recompute", rc->entries_ok);
-	cJSON_AddNumberToObject(l, "checkpoints_not_matching",
-				(double)rc->checkpoints_bad);
+	json_add_int(l, "checkpoints_not_matching", rc->checkpoints_bad);
 	cJSON_AddItemToObject(o, "checkpoint",
 			      checkpoint_row_json(&rc->checkpoint));
 	json_add_text(o, "checkpoint_note", rc->checkpoint.present ?

@@ -321,16 +321,6 @@ static void replay_entry(void *ctx, sqlite3_stmt *row)
 	}
 }
 
-static char *redacted(const char *s)
-{
-	struct buf b = BUF_INIT;
-
-	if (!s)
-		return NULL;
-	log_redact(&b, s);
-	return buf_detach(&b, NULL);
-}
-
 /* The columns of requests_sql (NULL: a request the queue no longer has). */
 struct queue_cols {
 	const char *subject_ref, *received_at, *status, *outcome;
@@ -349,13 +339,14 @@ static void add_request(struct report *r, struct replay *p, const char *rid,
 	ALLOC_GROW(r->requests, r->nrequests, r->arequests);
 	q = &r->requests[r->nrequests++];
 	memset(q, 0, sizeof(*q));
-	q->request_id = redacted(rid);
-	q->received_at = c ? redacted(c->received_at) : NULL;
-	q->subject_ref = redacted(c && c->subject_ref ? c->subject_ref :
-				  f ? f->subject_ref : NULL);
+	q->request_id = log_redact_dup(rid);
+	q->received_at = c ? log_redact_dup(c->received_at) : NULL;
+	q->subject_ref = log_redact_dup(c && c->subject_ref ?
+					c->subject_ref :
+					f ? f->subject_ref : NULL);
 	if (c) {
 		q->extension_months = c->extension_months;
-		q->extension_reason = redacted(c->extension_reason);
+		q->extension_reason = log_redact_dup(c->extension_reason);
 	}
 	if (f) {
 		size_t i;
@@ -369,8 +360,7 @@ static void add_request(struct report *r, struct replay *p, const char *rid,
 	if (ev) {
 		q->first_seq = ev->first_seq;
 		q->last_seq = ev->last_seq;
-		q->verified = ev->verified + ev->residual_verify > 0 &&
-			      !ev->bad_verify;
+		q->verified = evidence_verified(ev);
 	}
 	apply_evidence(r, q, ev, c ? c->status : NULL, c ? c->outcome : NULL,
 		       c != NULL);

@@ -265,12 +265,6 @@ static int match(struct sweep *s, int do_requeue)
 	return 0;
 }
 
-static enum engine_status api_status(enum api_result res)
-{
-	return res == API_AUTH ? ENGINE_AUTH : res == API_UNREACHABLE ?
-		ENGINE_UNREACHABLE : ENGINE_API_FAILED;
-}
-
 void sweep_run(const struct config *cfg, sqlite3 *db,
 	       const struct hmac_key *key, int do_requeue,
 	       struct sweep_result *r)
@@ -300,13 +294,13 @@ void sweep_run(const struct config *cfg, sqlite3 *db,
 	fleet_init(&s->fleet, cfg, s->api);
 	rc = fleet_preflight(&s->fleet, &res);
 	if (rc) {
-		r->status = rc > 0 ? ENGINE_CONFIG : api_status(res);
+		r->status = rc > 0 ? ENGINE_CONFIG : engine_status_of_api(res);
 		goto out;
 	}
 	if (fleet_discover(&s->fleet, &res)) {
 		error("the sweep could not walk the lists completely: nothing "
 		      "was recorded");
-		r->status = api_status(res);
+		r->status = engine_status_of_api(res);
 		goto out;
 	}
 	r->devices = (long)s->fleet.devices.n;
