@@ -14,7 +14,6 @@
 
 #include "buf.h"
 #include "evidence.h"
-#include "intake.h"
 #include "ledger.h"
 #include "log.h"
 #include "queue.h"
@@ -142,13 +141,6 @@ static int read_ids(const char *path, struct strvec *ids)
 	return ret;
 }
 
-static int check_reason(const char *usage, const char *reason)
-{
-	const char *bad = reason ? intake_check_reason(reason) : NULL;
-
-	return bad ? cmd_usage_error(usage, "%s", bad) : 0;
-}
-
 int cmd_approve(int argc, char **argv, struct app *app)
 {
 	struct strvec ids = STRVEC_INIT;
@@ -175,7 +167,7 @@ int cmd_approve(int argc, char **argv, struct app *app)
 	if (!from == (optind >= argc))
 		return cmd_usage_error(approve_usage, "give request ids or "
 				       "--all-from FILE");
-	if ((rc = check_reason(approve_usage, reason)))
+	if ((rc = cmd_check_reason(approve_usage, reason)))
 		return rc;
 	if (from && read_ids(from, &ids))
 		return EXIT_USAGE;
@@ -219,7 +211,7 @@ int cmd_deny(int argc, char **argv, struct app *app)
 		return EXIT_USAGE;
 	if (!reason)
 		return cmd_usage_error(deny_usage, "--reason is required");
-	if ((rc = check_reason(deny_usage, reason)))
+	if ((rc = cmd_check_reason(deny_usage, reason)))
 		return rc;
 	return decide(app->db, argv[optind], 0, reason);
 }

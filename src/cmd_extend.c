@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "civil.h"
-#include "intake.h"
 #include "ledger.h"
 #include "log.h"
 #include "queue.h"
@@ -37,7 +36,7 @@ const struct option cmd_extend_opts[] = {
 int cmd_extend(int argc, char **argv, struct app *app)
 {
 	struct queue_request r;
-	const char *id, *reason = NULL, *bad;
+	const char *id, *reason = NULL;
 	char deadline[11];
 	long months = 0;
 	int c, rc, ret = EXIT_OK;
@@ -70,9 +69,8 @@ int cmd_extend(int argc, char **argv, struct app *app)
 		return cmd_usage_error(usage, "--months is required (1 or 2)");
 	if (!reason)
 		return cmd_usage_error(usage, "--reason is required");
-	bad = intake_check_reason(reason);
-	if (bad)
-		return cmd_usage_error(usage, "%s", bad);
+	if (cmd_check_reason(usage, reason))
+		return EXIT_USAGE;
 
 	queue_request_init(&r);
 	if (db_begin(app->db)) {

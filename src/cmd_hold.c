@@ -7,7 +7,6 @@
 #include <getopt.h>
 #include <stdio.h>
 
-#include "intake.h"
 #include "ledger.h"
 #include "log.h"
 #include "queue.h"
@@ -33,7 +32,7 @@ const struct option cmd_hold_opts[] = {
 int cmd_hold(int argc, char **argv, struct app *app)
 {
 	enum queue_status from = Q_PENDING;
-	const char *id, *reason = NULL, *bad;
+	const char *id, *reason = NULL;
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "h", cmd_hold_opts, NULL)) != -1) {
@@ -54,9 +53,8 @@ int cmd_hold(int argc, char **argv, struct app *app)
 	id = argv[optind];
 	if (!reason)
 		return cmd_usage_error(usage, "--reason is required");
-	bad = intake_check_reason(reason);
-	if (bad)
-		return cmd_usage_error(usage, "%s", bad);
+	if (cmd_check_reason(usage, reason))
+		return EXIT_USAGE;
 
 	rc = queue_change_logged(app->db, id, 1u << Q_PENDING | 1u << Q_FAILED,
 				 Q_HELD, LEDGER_EV_HOLD, reason, NULL, NULL,

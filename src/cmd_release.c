@@ -7,7 +7,6 @@
 #include <getopt.h>
 #include <stdio.h>
 
-#include "intake.h"
 #include "ledger.h"
 #include "log.h"
 #include "queue.h"
@@ -32,7 +31,7 @@ const struct option cmd_release_opts[] = {
 int cmd_release(int argc, char **argv, struct app *app)
 {
 	enum queue_status from = Q_HELD;
-	const char *id, *reason = NULL, *bad;
+	const char *id, *reason = NULL;
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "h", cmd_release_opts, NULL)) != -1) {
@@ -51,11 +50,8 @@ int cmd_release(int argc, char **argv, struct app *app)
 	if (cmd_extra_args(usage, argc, argv, 1))
 		return EXIT_USAGE;
 	id = argv[optind];
-	if (reason) {
-		bad = intake_check_reason(reason);
-		if (bad)
-			return cmd_usage_error(usage, "%s", bad);
-	}
+	if (cmd_check_reason(usage, reason))
+		return EXIT_USAGE;
 
 	rc = queue_change_logged(app->db, id, 1u << Q_HELD, Q_PENDING,
 				 LEDGER_EV_RELEASE, reason, NULL, NULL, &from);

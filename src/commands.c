@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "db.h"
 #include "digest.h"
+#include "intake.h"
 #include "log.h"
 #include "util.h"
 #include "banned.h"
@@ -186,6 +187,13 @@ int cmd_extra_args(const char *usage, int argc, char **argv, int nargs)
 		return cmd_usage_error(usage, "unexpected argument '%s'",
 				       argv[optind + nargs]);
 	return 0;
+}
+
+int cmd_check_reason(const char *usage, const char *reason)
+{
+	const char *bad = reason ? intake_check_reason(reason) : NULL;
+
+	return bad ? cmd_usage_error(usage, "%s", bad) : 0;
 }
 
 int cmd_write_output(const char *path, const struct buf *b)

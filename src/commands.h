@@ -73,6 +73,11 @@ int cmd_bad_option(const char *usage, char **argv, const struct option *opts);
  * nargs (counted from optind), or 0 when there are none.
  */
 int cmd_extra_args(const char *usage, int argc, char **argv, int nargs);
+/*
+ * Returns EXIT_USAGE after saying why an operator's reason cannot be
+ * recorded (intake_check_reason), or 0 when it can (or is NULL).
+ */
+int cmd_check_reason(const char *usage, const char *reason);
 /* Parses a positive whole number option value; -1 after an error. */
 int cmd_parse_long(const char *opt, const char *v, long min, long max,
 		   long *out);
