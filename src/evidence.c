@@ -49,13 +49,16 @@ int evidence_verified(const struct evidence *ev)
 }
 
 void evidence_step(struct evidence *ev, int64_t seq, const char *event,
-		   const char *target, const char *detail, const char *ts,
-		   const char *op)
+		   const char *subject_ref, const char *target,
+		   const char *detail, const char *ts, const char *op)
 {
 	if (!ev->recorded)
 		ev->first_seq = seq;
 	ev->recorded = 1;
 	ev->last_seq = seq;
+	/* Compared first: this runs for every entry of a verify. */
+	if (subject_ref && *subject_ref && strcmp(ev->subject_ref, subject_ref))
+		copy(ev->subject_ref, sizeof(ev->subject_ref), subject_ref);
 	if (!strcmp(event, LEDGER_EV_ENQUEUED)) {
 		ev->status = Q_PENDING;
 		copy(ev->enqueued_by, sizeof(ev->enqueued_by), op);
@@ -111,6 +114,7 @@ void evidence_step(struct evidence *ev, int64_t seq, const char *event,
 		} else {
 			ev->status = Q_DONE;
 			ev->unproven_done = 0;
+			ev->done_seq = seq;
 			memcpy(ev->coverage, ev->attempt_coverage,
 			       sizeof(ev->coverage));
 			copy(ev->outcome, sizeof(ev->outcome), detail);
@@ -122,7 +126,8 @@ void evidence_step(struct evidence *ev, int64_t seq, const char *event,
 }
 
 /* What a replay reads of an entry, in evidence_step's order. */
-#define REPLAY_COLUMNS "seq, event, target_id, detail, ts, operator"
+#define REPLAY_COLUMNS \
+	"seq, event, subject_ref, target_id, detail, ts, operator"
 
 /* Replays the rows of st (REPLAY_COLUMNS); the last step's result. */
 static int replay(sqlite3_stmt *st, const char *request_id,
@@ -137,7 +142,8 @@ static int replay(sqlite3_stmt *st, const char *request_id,
 			      (const char *)sqlite3_column_text(st, 2),
 			      (const char *)sqlite3_column_text(st, 3),
 			      (const char *)sqlite3_column_text(st, 4),
-			      (const char *)sqlite3_column_text(st, 5));
+			      (const char *)sqlite3_column_text(st, 5),
+			      (const char *)sqlite3_column_text(st, 6));
 	return rc;
 }
 
@@ -231,6 +237,7 @@ void evidence_set_entry(void *ctx, sqlite3_stmt *row)
 	/* LEDGER_COLUMNS: seq, ts, request_id, subject_ref, event, ... */
 	evidence_step(ev, sqlite3_column_int64(row, 0),
 		      (const char *)sqlite3_column_text(row, 4),
+		      (const char *)sqlite3_column_text(row, 3),
 		      (const char *)sqlite3_column_text(row, 6),
 		      (const char *)sqlite3_column_text(row, 11),
 		      (const char *)sqlite3_column_text(row, 1),

@@ -23,6 +23,7 @@
 #include <sqlite3.h>
 
 #include "buf.h"
+#include "digest.h"
 #include "store.h"
 #include "map.h"
 #include "queue.h"
@@ -38,6 +39,9 @@ struct evidence {
 	char approved_by[64], approved_at[32];
 	char decided_by[64];		/* who denied it */
 	long reappeared;		/* sweep found the subject again */
+	/* Of its latest entry that names one (the done entry's, if done). */
+	char subject_ref[SHA256_HEX_LEN + 1];
+	int64_t done_seq;		/* of the proven done entry */
 	/* Of the proven done: enum store_result per store, -1 none. */
 	signed char coverage[STORE_N];
 	/* The attempt being replayed. */
@@ -53,8 +57,8 @@ void evidence_init(struct evidence *ev);
 int evidence_verified(const struct evidence *ev);
 /* Replays one entry (in seq order). */
 void evidence_step(struct evidence *ev, int64_t seq, const char *event,
-		   const char *target, const char *detail, const char *ts,
-		   const char *op);
+		   const char *subject_ref, const char *target,
+		   const char *detail, const char *ts, const char *op);
 
 /*
  * 1 when the request's latest approval entry is "awaiting_approval" (no

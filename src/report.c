@@ -201,7 +201,6 @@ static int overdue_waiting(const struct report_request *q)
 /* What the report reads of a request's entries beside its evidence. */
 struct request_facts {
 	char *request_id;
-	char *subject_ref;	/* of its entries (they agree) */
 	long released;		/* distinct devices */
 	int customer_deleted;
 	int listed;		/* its queue row was read */
@@ -241,7 +240,6 @@ static void free_facts(void *v)
 	struct request_facts *f = v;
 
 	free(f->request_id);
-	free(f->subject_ref);
 	free(f->results);
 	free(f);
 }
@@ -284,7 +282,6 @@ static void replay_entry(void *ctx, sqlite3_stmt *row)
 {
 	struct replay *p = ctx;
 	const char *rid = (const char *)sqlite3_column_text(row, 2);
-	const char *sref = (const char *)sqlite3_column_text(row, 3);
 	const char *event = (const char *)sqlite3_column_text(row, 4);
 	const char *tid = (const char *)sqlite3_column_text(row, 6);
 	const char *detail = (const char *)sqlite3_column_text(row, 11);
@@ -302,10 +299,6 @@ static void replay_entry(void *ctx, sqlite3_stmt *row)
 		f->request_id = xstrdup(rid);
 	}
 	p->last = f;
-	if (sref && (!f->subject_ref || strcmp(sref, f->subject_ref) > 0)) {
-		free(f->subject_ref);
-		f->subject_ref = xstrdup(sref);
-	}
 	if (!event || strcmp(event, LEDGER_EV_RESULT) || !detail)
 		return;
 	count_result(p, f, detail);
@@ -343,7 +336,8 @@ static void add_request(struct report *r, struct replay *p, const char *rid,
 	q->received_at = c ? log_redact_dup(c->received_at) : NULL;
 	q->subject_ref = log_redact_dup(c && c->subject_ref ?
 					c->subject_ref :
-					f ? f->subject_ref : NULL);
+					ev && ev->subject_ref[0] ?
+					ev->subject_ref : NULL);
 	if (c) {
 		q->extension_months = c->extension_months;
 		q->extension_reason = log_redact_dup(c->extension_reason);

@@ -44,6 +44,7 @@ struct erased {
 	char *request_id;
 	char *at;
 	char *requeued_as;	/* this sweep's follow-up, or NULL */
+	int64_t done_seq;	/* of its done entry: the latest wins */
 	int seen;		/* found again by this sweep */
 };
 
@@ -75,44 +76,36 @@ struct sweep {
 static int load_erased(struct sweep *s)
 {
 	struct evidence_set evs;
-	sqlite3_stmt *st = NULL;
-	int rc, ret = -1;
+	const char *rid;
+	size_t pos;
+	void *val;
+	int ret;
 
 	evidence_set_init(&evs);
-	if (evidence_set_read(s->db, &evs, "no sweep"))
-		goto out;
-	if (db_prepare(s->db, &st, "SELECT request_id, subject_ref FROM "
-		       "ledger WHERE event = 'done' AND detail IN ('erased', "
-		       "'erased_with_residue') ORDER BY seq"))
-		goto out;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *rid = (const char *)sqlite3_column_text(st, 0);
-		const char *ref = (const char *)sqlite3_column_text(st, 1);
-		const struct evidence *ev = rid ? evidence_set_get(&evs, rid) :
-			NULL;
+	ret = evidence_set_read(s->db, &evs, "no sweep") ? -1 : 0;
+	for (pos = 0; !ret && map_next(&evs.by_id, &pos, &rid, &val); pos++) {
+		const struct evidence *ev = val;
 		struct erased *e;
 
 		/* Only a proven done counts (evidence.h). */
-		if (!ref || !*ref || !ev || ev->status != Q_DONE ||
-		    !strncmp(ev->outcome, "not_found", 9))
+		if (ev->status != Q_DONE || !ev->subject_ref[0] ||
+		    (strcmp(ev->outcome, "erased") &&
+		     strcmp(ev->outcome, "erased_with_residue")))
 			continue;
-		e = map_get(&s->erased, ref);
+		e = map_get(&s->erased, ev->subject_ref);
 		if (!e) {
 			e = xcalloc(1, sizeof(*e));
-			map_put(&s->erased, ref, e);
+			map_put(&s->erased, ev->subject_ref, e);
 			s->r->erased++;
+		} else if (e->done_seq > ev->done_seq) {
+			continue;
 		}
 		free(e->request_id);
 		free(e->at);
 		e->request_id = xstrdup(rid);
 		e->at = xstrdup(ev->completed_at);
+		e->done_seq = ev->done_seq;
 	}
-	if (rc != SQLITE_DONE)
-		db_fail(s->db);
-	else
-		ret = 0;
-out:
-	sqlite3_finalize(st);
 	evidence_set_release(&evs);
 	return ret;
 }

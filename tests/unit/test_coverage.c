@@ -93,8 +93,9 @@ static void replay(struct evidence *ev, const char *const *steps, size_t n)
 
 	evidence_init(ev);
 	for (i = 0; i < n; i += 3)
-		evidence_step(ev, (int64_t)i + 1, steps[i], steps[i + 1],
-			      steps[i + 2], "2026-11-30T00:00:00.000Z", "op");
+		evidence_step(ev, (int64_t)i + 1, steps[i], NULL,
+			      steps[i + 1], steps[i + 2],
+			      "2026-11-30T00:00:00.000Z", "op");
 }
 
 static void residual_needs_residue(void **state)
